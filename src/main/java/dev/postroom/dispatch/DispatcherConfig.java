@@ -24,7 +24,8 @@ public record DispatcherConfig(
   public DispatcherConfig {
     Objects.requireNonNull(name, "name");
     if (name.isBlank() || name.length() > 200) {
-      throw new IllegalArgumentException("dispatcher name must be 1-200 characters: '" + name + "'");
+      throw new IllegalArgumentException(
+          "dispatcher name must be 1-200 characters: '" + name + "'");
     }
     if (concurrency < 1 || concurrency > 10_000) {
       throw new IllegalArgumentException("concurrency must be 1-10000, was " + concurrency);
