@@ -24,11 +24,13 @@ import java.util.concurrent.ConcurrentHashMap;
 final class AccountRoutes implements AutoCloseable {
   static final Duration POOL_MAX_IDLE = Duration.ofSeconds(30);
   static final Duration POOL_MAX_AGE = Duration.ofMinutes(5);
+  static final Duration MX_MAX_IDLE = Duration.ofSeconds(5);
 
   private final Clock clock;
   private final String defaultHeloName = defaultHeloName();
   private volatile Map<Integer, List<DeliveryAccount>> byProfile = Map.of();
   private final Map<Integer, Route> routes = new ConcurrentHashMap<>();
+  private final Map<String, SmtpPool> mxPools = new ConcurrentHashMap<>();
 
   /** A relay account's pool and limiter, as built from one version of its settings. */
   record Route(DeliveryAccount account, SmtpPool pool, RateLimiter limiter) {}
@@ -74,6 +76,38 @@ final class AccountRoutes implements AutoCloseable {
       }
       return fresh;
     }
+  }
+
+  /**
+   * The pool for one address of an MX host, shared by every mail this account sends there: at most
+   * the account's {@code max_connections} to one host. With verified TLS the host is reached by
+   * name so its certificate can be checked; otherwise by the address the resolver gave.
+   */
+  SmtpPool mxPool(DeliveryAccount account, String hostName, InetAddress address, int port) {
+    TlsMode mode = tlsMode(account.tls());
+    boolean verify = account.tlsVerify() && mode != TlsMode.STARTTLS && mode != TlsMode.NONE;
+    String host = verify ? hostName : address.getHostAddress();
+    String key = account.id() + "|" + host + "|" + port + "|" + account.hashCode();
+    return mxPools.computeIfAbsent(
+        key,
+        k -> {
+          SmtpSettings s = settings(account);
+          SmtpSettings mx =
+              new SmtpSettings(
+                  s.heloName(),
+                  s.timeouts(),
+                  verify,
+                  s.trustedCaPem(),
+                  s.credentials(),
+                  s.allowAuthWithoutTls(),
+                  s.maxRecipientsPerTransaction());
+          return new SmtpPool(
+              new SmtpEndpoint(host, port, mode),
+              mx,
+              account.maxConnections(),
+              MX_MAX_IDLE,
+              POOL_MAX_AGE);
+        });
   }
 
   SmtpSettings settings(DeliveryAccount account) {
@@ -127,5 +161,7 @@ final class AccountRoutes implements AutoCloseable {
   public void close() {
     routes.values().forEach(r -> r.pool().close());
     routes.clear();
+    mxPools.values().forEach(SmtpPool::close);
+    mxPools.clear();
   }
 }

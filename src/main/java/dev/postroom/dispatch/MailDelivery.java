@@ -7,22 +7,16 @@ import dev.postroom.outbox.DeliveryEvent;
 import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.outbox.DeliveryRecord;
 import dev.postroom.outbox.DeliveryStore;
+import dev.postroom.outbox.ReportedMail;
 import dev.postroom.smtp.EnhancedCode;
-import dev.postroom.smtp.Envelope;
 import dev.postroom.smtp.MessageContent;
-import dev.postroom.smtp.RecipientOutcome;
 import dev.postroom.smtp.Reply;
-import dev.postroom.smtp.SmtpConnection;
 import dev.postroom.smtp.SmtpException;
-import dev.postroom.smtp.TransactionResult;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 final class MailDelivery {
   private static final Logger log = LoggerFactory.getLogger(MailDelivery.class);
-  static final Duration BORROW_WAIT = Duration.ofMinutes(2);
 
   private final DeliveryStore store;
   private final AccountRoutes routes;
@@ -48,6 +41,8 @@ final class MailDelivery {
   private final Clock clock;
   private final DispatchMetrics metrics;
   private final String dispatcher;
+  private final SmtpExchange exchange;
+  private final MxTransport mx;
 
   MailDelivery(
       DeliveryStore store,
@@ -66,6 +61,8 @@ final class MailDelivery {
     this.clock = clock;
     this.metrics = metrics;
     this.dispatcher = dispatcher;
+    this.exchange = new SmtpExchange(metrics, clock);
+    this.mx = new MxTransport(exchange, routes, settings, clock);
   }
 
   void deliver(
@@ -107,88 +104,64 @@ final class MailDelivery {
       List<DeliveryAttachment> attachments,
       boolean hasNext)
       throws InterruptedException {
+    ReportedMail reported =
+        attempt.mail.isNotification() ? store.reported(attempt.mail.reportFor()) : null;
+    MessageContent content =
+        MessageContent.of(
+            reported != null
+                ? messages.report(attempt.mail, reported, account)
+                : messages.compose(attempt.mail, attempt.recipients, attachments, account));
+    String reversePath = MessageFactory.reversePath(attempt.mail, account);
+    if ("mx".equals(account.delivery())) {
+      return mx.send(account, attempt, recipients, reversePath, content, hasNext);
+    }
     AccountRoutes.Route route = routes.route(account);
-    byte[] content = messages.compose(attempt.mail, attempt.recipients, attachments, account);
-    Map<String, List<DeliveryRecipient>> byAddress = new LinkedHashMap<>();
-    recipients.forEach(r ->
-        byAddress
-            .computeIfAbsent(r.address().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-            .add(r));
-    List<String> envelopeRecipients =
-        byAddress.values().stream().map(list -> list.get(0).address()).toList();
     if (route.limiter() != null) {
       route.limiter().acquire();
     }
-    SmtpConnection connection;
-    try {
-      connection = route.pool().borrow(BORROW_WAIT);
-    } catch (SmtpException e) {
-      Reply reply =
-          e.reply() != null ? e.reply() : local(451, "4.4.1", "cannot connect: " + e.getMessage());
-      String host = account.host() + ":" + account.port();
-      recipients.forEach(r ->
-          attempt.result(r, "deferred", reply, stageName(e.stage()), host, null, account.name()));
-      attempt.event(
-          DeliveryEvent.ofMail(
-              hasNext ? "failover" : "error",
-              account.name(),
-              e.kind() + " at " + stageName(e.stage()) + ": " + e.getMessage()));
-      log.warn(
-          "mail {} attempt {}: account {} unusable ({} at {}){}",
-          attempt.mail.id(),
-          attempt.mail.attempts(),
-          account.name(),
-          e.kind(),
-          stageName(e.stage()),
-          hasNext ? ", failing over" : "");
-      return recipients;
-    }
-    Instant t0 = clock.instant();
-    TransactionResult result;
-    String remoteHost = connection.remoteHost();
-    try {
-      result =
-          connection.send(
-              new Envelope(
-                  MessageFactory.reversePath(attempt.mail, account), envelopeRecipients, null),
-              MessageContent.of(content));
-    } finally {
-      route.pool().release(connection);
-    }
-    metrics.smtpTransaction(account.name(), Duration.between(t0, clock.instant()));
-    List<DeliveryRecipient> carry = new ArrayList<>();
-    for (RecipientOutcome outcome : result.outcomes()) {
-      String status =
-          switch (outcome) {
-            case RecipientOutcome.Delivered d -> "delivered";
-            case RecipientOutcome.Deferred d -> "deferred";
-            case RecipientOutcome.Failed f -> "failed";
-          };
-      for (DeliveryRecipient r :
-          byAddress.getOrDefault(outcome.recipient().toLowerCase(Locale.ROOT), List.of())) {
-        attempt.result(
-            r,
-            status,
-            outcome.reply(),
-            stageName(outcome.stage()),
-            remoteHost,
-            outcome.forwardPath(),
-            account.name());
-        if (result.connectionFailure() != null
-            && outcome instanceof RecipientOutcome.Deferred
-            && outcome.reply().equals(result.connectionFailure())) {
-          carry.add(r);
+    SmtpExchange.Result result =
+        exchange.run(
+            route.pool(),
+            account.name(),
+            attempt,
+            recipients,
+            DeliveryRecipient::address,
+            reversePath,
+            content);
+    return switch (result) {
+      case SmtpExchange.Result.NoConnection(SmtpException e) -> {
+        Reply reply =
+            e.reply() != null ? e.reply() : local(451, "4.4.1", "cannot connect: " + e.getMessage());
+        String host = account.host() + ":" + account.port();
+        for (DeliveryRecipient r : recipients) {
+          attempt.result(r, "deferred", reply, stageName(e.stage()), host, null, account.name());
         }
+        attempt.event(
+            DeliveryEvent.ofMail(
+                hasNext ? "failover" : "error",
+                account.name(),
+                e.kind() + " at " + stageName(e.stage()) + ": " + e.getMessage()));
+        log.warn(
+            "mail {} attempt {}: account {} unusable ({} at {}){}",
+            attempt.mail.id(),
+            attempt.mail.attempts(),
+            account.name(),
+            e.kind(),
+            stageName(e.stage()),
+            hasNext ? ", failing over" : "");
+        yield recipients;
       }
-    }
-    if (!carry.isEmpty()) {
-      attempt.event(
-          DeliveryEvent.ofMail(
-              hasNext ? "failover" : "error",
-              account.name(),
-              "connection failed mid-transaction: " + result.connectionFailure().text()));
-    }
-    return carry;
+      case SmtpExchange.Result.Done(List<DeliveryRecipient> cutOff, Reply failure) -> {
+        if (!cutOff.isEmpty()) {
+          attempt.event(
+              DeliveryEvent.ofMail(
+                  hasNext ? "failover" : "error",
+                  account.name(),
+                  "connection failed mid-transaction: " + failure.text()));
+        }
+        yield cutOff;
+      }
+    };
   }
 
   /** The mail's state once every account has had its chance. */

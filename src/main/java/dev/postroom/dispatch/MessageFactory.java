@@ -3,6 +3,9 @@ package dev.postroom.dispatch;
 import dev.postroom.mime.AttachmentPart;
 import dev.postroom.mime.BodyFormat;
 import dev.postroom.mime.ContentSource;
+import dev.postroom.mime.DeliveryReport;
+import dev.postroom.mime.DeliveryReportComposer;
+import dev.postroom.mime.RecipientReport;
 import dev.postroom.mime.Importance;
 import dev.postroom.mime.MailAddress;
 import dev.postroom.mime.MailMessage;
@@ -12,6 +15,7 @@ import dev.postroom.outbox.ClaimedMail;
 import dev.postroom.outbox.DeliveryAccount;
 import dev.postroom.outbox.DeliveryAttachment;
 import dev.postroom.outbox.DeliveryRecipient;
+import dev.postroom.outbox.ReportedMail;
 import java.util.List;
 import java.util.Locale;
 
@@ -21,6 +25,7 @@ import java.util.Locale;
  */
 final class MessageFactory {
   private final MessageComposer composer = new MessageComposer();
+  private final DeliveryReportComposer reports = new DeliveryReportComposer();
 
   byte[] compose(
       ClaimedMail mail,
@@ -59,6 +64,64 @@ final class MessageFactory {
             .toList(),
         mail.messageId(),
         mail.createdAt());
+  }
+
+  /**
+   * The RFC 3464 report of a notification mail: to the original sender, from the account's
+   * address, one entry per failed recipient of the reported mail.
+   */
+  byte[] report(ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
+    String reportingMta =
+        account.heloName() != null ? account.heloName() : AccountRoutes.defaultHeloName();
+    List<RecipientReport> entries =
+        reported.failed().stream()
+            .map(
+                r ->
+                    new RecipientReport(
+                        r.address(),
+                        RecipientReport.Action.FAILED,
+                        r.enhancedCode() != null
+                            ? r.enhancedCode()
+                            : (r.replyCode() != null && r.replyCode() < 500 ? "4.0.0" : "5.0.0"),
+                        remoteMta(r.remoteHost()),
+                        r.replyCode() == null
+                            ? null
+                            : "smtp; " + r.replyCode() + " " + nullToEmpty(r.replyText()),
+                        r.lastAttempt(),
+                        null))
+            .toList();
+    StringBuilder headers = new StringBuilder();
+    headers.append("Message-ID: ").append(reported.messageId()).append("\r\n");
+    if (reported.sender() != null) {
+      headers.append("From: ").append(parse(reported.sender()).address()).append("\r\n");
+    }
+    if (reported.subject() != null && reported.subject().chars().allMatch(c -> c >= 32 && c < 127)) {
+      headers.append("Subject: ").append(reported.subject()).append("\r\n");
+    }
+    return reports.toBytes(
+        new DeliveryReport(
+            parse(reported.sender()),
+            new MailAddress(account.fromAddress(), "Mail Delivery System"),
+            reportingMta,
+            reported.messageId(),
+            null,
+            headers.toString(),
+            reported.createdAt(),
+            entries,
+            notification.messageId(),
+            notification.createdAt()));
+  }
+
+  private static String remoteMta(String remoteHost) {
+    if (remoteHost == null) {
+      return null;
+    }
+    int space = remoteHost.indexOf(' ');
+    return "dns; " + (space > 0 ? remoteHost.substring(0, space) : remoteHost);
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
   }
 
   /** The address the mail is from: the mail's own, else its account's. */

@@ -50,6 +50,19 @@ public final class DeliveryStore {
                  AS u(id, status, code, enhanced, text, stage, host, fwd)
          WHERE r.id = u.id AND r.mail_id = :mail AND r.status IN ('pending', 'deferred')
            AND EXISTS (SELECT 1 FROM held)),
+      suppressed AS (
+        INSERT INTO mail.suppression (address, reason, mail_id)
+        SELECT DISTINCT ON (lower(r.address)) lower(r.address),
+               'hard bounce ' || u.code || ' ' || u.enhanced || ': ' || left(u.text, 200), :mail
+          FROM unnest(:rids, :rstatuses, :rcodes, :renhanced, :rtexts)
+                 AS u(id, status, code, enhanced, text)
+          JOIN mail.recipient r ON r.id = u.id AND r.mail_id = :mail
+         WHERE u.status = 'failed' AND EXISTS (SELECT 1 FROM held)
+           AND coalesce(mail.setting('suppress_hard_bounces'), 'true')::boolean
+           AND u.enhanced = ANY (string_to_array(
+                 replace(coalesce(mail.setting('hard_bounce_codes'), ''), ' ', ''), ','))
+        ON CONFLICT (address) DO NOTHING
+        RETURNING address),
       events AS (
         INSERT INTO mail.event_log (mail_id, recipient_id, logged_at, event, account_name,
                                     remote_host, smtp_stage, reply_code, enhanced_code,
@@ -61,6 +74,37 @@ public final class DeliveryStore {
          WHERE EXISTS (SELECT 1 FROM held))
       SELECT count(*) FROM held
       """;
+
+  /**
+   * Queues a delivery status notification to the sender of a mail that ended with failed
+   * recipients, when {@code notify_sender_on_failure} is on. Never for a notification itself.
+   */
+  private static final String NOTIFY_SENDER =
+      """
+      WITH original AS (
+        SELECT o.id, o.profile_id, o.created_by, o.subject,
+               coalesce(o.from_address, a.from_address) AS sender
+          FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
+         WHERE o.id = :mail AND o.report_for IS NULL
+           AND coalesce(mail.setting('notify_sender_on_failure'), 'false')::boolean
+           AND EXISTS (SELECT 1 FROM mail.recipient r
+                        WHERE r.mail_id = o.id AND r.status = 'failed')),
+      dsn AS (
+        INSERT INTO mail.outbox (recipients, subject, body, profile_id, report_for, created_by)
+        SELECT sender, 'Undelivered Mail Returned to Sender',
+               'Some recipients of your message "' || coalesce(subject, '') || '" could not be'
+                 || ' reached. The delivery status report is attached.',
+               profile_id, id, created_by
+          FROM original WHERE sender IS NOT NULL
+        RETURNING id, report_for)
+      INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher, created_by)
+      SELECT d.report_for, :now, 'notification_queued',
+             'delivery status notification ' || d.id || ' queued for the sender', :dispatcher,
+             o.created_by
+        FROM dsn d JOIN original o ON o.id = d.report_for
+      """;
+
+  private static final java.util.Set<String> FAILED = java.util.Set.of("failed", "partially_sent");
 
   private final Jdbi jdbi;
   private final String dispatcher;
@@ -205,6 +249,51 @@ public final class DeliveryStore {
             .list());
   }
 
+  /** The mail a notification reports on, or null when it has been purged. */
+  public ReportedMail reported(long mailId) {
+    return jdbi.withHandle(
+        h -> {
+          List<ReportedMail.Recipient> failed =
+              h.createQuery(
+                      """
+                      SELECT address, reply_code, enhanced_code, reply_text, remote_host,
+                             updated_at
+                        FROM mail.recipient WHERE mail_id = :id AND status = 'failed' ORDER BY id
+                      """)
+                  .bind("id", mailId)
+                  .map(
+                      (rs, ctx) ->
+                          new ReportedMail.Recipient(
+                              rs.getString("address"),
+                              rs.getObject("reply_code", Integer.class),
+                              rs.getString("enhanced_code"),
+                              rs.getString("reply_text"),
+                              rs.getString("remote_host"),
+                              ClaimStore.instant(rs, "updated_at")))
+                  .list();
+          return h.createQuery(
+                  """
+                  SELECT o.id, o.message_id, o.created_at, o.subject,
+                         coalesce(o.from_address, a.from_address) AS sender, a.name AS account
+                    FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
+                   WHERE o.id = :id
+                  """)
+              .bind("id", mailId)
+              .map(
+                  (rs, ctx) ->
+                      new ReportedMail(
+                          rs.getLong("id"),
+                          rs.getString("message_id"),
+                          ClaimStore.instant(rs, "created_at"),
+                          rs.getString("subject"),
+                          rs.getString("sender"),
+                          rs.getString("account"),
+                          failed))
+              .findOne()
+              .orElse(null);
+        });
+  }
+
   /**
    * Writes an attempt's results in one statement: recipient rows (only those still open, so a
    * delivered recipient never changes), events, and the mail's state when the attempt is over.
@@ -214,8 +303,9 @@ public final class DeliveryStore {
     DeliveryRecord.Finish f = r.finish();
     List<RecipientResult> rs = r.results();
     List<DeliveryEvent> es = r.events();
-    long held =
-        jdbi.withHandle(h ->
+    return jdbi.inTransaction(
+        h -> {
+          long held =
             h.createQuery(RECORD)
                 .bind("now", ts(r.now()))
                 .bind("mail", r.mail().id())
@@ -246,8 +336,16 @@ public final class DeliveryStore {
                 .bindArray("eenhanced", String.class, map(es, DeliveryEvent::enhancedCode))
                 .bindArray("etexts", String.class, map(es, DeliveryEvent::replyText))
                 .mapTo(Long.class)
-                .one());
-    return held > 0;
+                .one();
+          if (held > 0 && f != null && FAILED.contains(f.status()) && !r.mail().isNotification()) {
+            h.createUpdate(NOTIFY_SENDER)
+                .bind("mail", r.mail().id())
+                .bind("now", ts(r.now()))
+                .bind("dispatcher", dispatcher)
+                .execute();
+          }
+          return held > 0;
+        });
   }
 
   private static <T, R> List<R> map(List<T> items, java.util.function.Function<T, R> f) {
