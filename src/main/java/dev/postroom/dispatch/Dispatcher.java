@@ -58,6 +58,7 @@ public final class Dispatcher implements AutoCloseable {
   private volatile boolean claimingWorks;
   private volatile boolean lastClaimFull;
   private MailDelivery delivery;
+  private RecordWriter writer;
   private Thread claimer;
   private Thread maintenance;
 
@@ -94,9 +95,11 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     refresh();
+    writer = new RecordWriter(store, 2, config.name());
     delivery =
         new MailDelivery(
             store,
+            writer,
             routes,
             new MessageFactory(),
             () -> settings,
@@ -319,6 +322,7 @@ public final class Dispatcher implements AutoCloseable {
           "dispatcher {}: could not give back in-flight mail: {}", config.name(), e.getMessage());
     } finally {
       workers.shutdownNow();
+      writer.close();
       maintenance.interrupt();
       wakeup.close();
       routes.close();

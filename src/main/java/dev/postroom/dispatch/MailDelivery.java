@@ -34,6 +34,7 @@ final class MailDelivery {
   private static final Logger log = LoggerFactory.getLogger(MailDelivery.class);
 
   private final DeliveryStore store;
+  private final RecordWriter writer;
   private final AccountRoutes routes;
   private final MessageFactory messages;
   private final Supplier<DispatchSettings> settings;
@@ -46,6 +47,7 @@ final class MailDelivery {
 
   MailDelivery(
       DeliveryStore store,
+      RecordWriter writer,
       AccountRoutes routes,
       MessageFactory messages,
       Supplier<DispatchSettings> settings,
@@ -54,6 +56,7 @@ final class MailDelivery {
       DispatchMetrics metrics,
       String dispatcher) {
     this.store = store;
+    this.writer = writer;
     this.routes = routes;
     this.messages = messages;
     this.settings = settings;
@@ -230,7 +233,7 @@ final class MailDelivery {
     Instant deadline = now.plus(settings.get().leaseDuration());
     boolean held =
         DatabaseRetry.until(
-            deadline, clock, "recording mail " + attempt.mail.id(), () -> store.record(record));
+            deadline, clock, "recording mail " + attempt.mail.id(), () -> writer.write(record));
     if (!held) {
       log.warn(
           "mail {}: lease lost to another dispatcher; this attempt's results were not recorded",

@@ -300,11 +300,28 @@ public final class DeliveryStore {
    * Returns false, having written nothing, when the lease is no longer this dispatcher's.
    */
   public boolean record(DeliveryRecord r) {
+    return jdbi.inTransaction(h -> record(h, r));
+  }
+
+  /**
+   * Writes several records in one transaction (one commit for all), returning for each whether
+   * its lease was still held. If the transaction fails, nothing of it is written.
+   */
+  public List<Boolean> recordAll(List<DeliveryRecord> records) {
+    return jdbi.inTransaction(
+        h -> {
+          List<Boolean> held = new ArrayList<>(records.size());
+          for (DeliveryRecord r : records) {
+            held.add(record(h, r));
+          }
+          return held;
+        });
+  }
+
+  private boolean record(org.jdbi.v3.core.Handle h, DeliveryRecord r) {
     DeliveryRecord.Finish f = r.finish();
     List<RecipientResult> rs = r.results();
     List<DeliveryEvent> es = r.events();
-    return jdbi.inTransaction(
-        h -> {
           long held =
             h.createQuery(RECORD)
                 .bind("now", ts(r.now()))
@@ -345,7 +362,6 @@ public final class DeliveryStore {
                 .execute();
           }
           return held > 0;
-        });
   }
 
   private static <T, R> List<R> map(List<T> items, java.util.function.Function<T, R> f) {
