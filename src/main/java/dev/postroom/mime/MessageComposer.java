@@ -67,6 +67,51 @@ public final class MessageComposer {
     return out.toByteArray();
   }
 
+  /**
+   * The exact size in octets that {@link #writeTo} will produce, without reading any attachment
+   * (for SMTP SIZE and size limits); -1 if an attachment's size is unknown. Exact as long as the
+   * boundary supplier gives boundaries of one length, as the default does.
+   */
+  public long size(MailMessage message) {
+    long attachments = 0;
+    List<AttachmentPart> empty = new ArrayList<>();
+    for (AttachmentPart attachment : message.attachments()) {
+      long size = attachment.content().size();
+      if (size < 0) {
+        return -1;
+      }
+      attachments += base64Length(size);
+      empty.add(
+          new AttachmentPart(
+              attachment.filename(),
+              attachment.contentType(),
+              attachment.contentId(),
+              ContentSource.of(new byte[0])));
+    }
+    MailMessage skeleton =
+        new MailMessage(
+            message.from(),
+            message.to(),
+            message.cc(),
+            message.replyTo(),
+            message.subject(),
+            message.body(),
+            message.format(),
+            message.importance(),
+            message.sensitivity(),
+            message.headers(),
+            empty,
+            message.messageId(),
+            message.date());
+    return toBytes(skeleton).length + attachments;
+  }
+
+  /** Base64 as Jakarta Mail writes it: CRLF after every full line of 76 characters. */
+  private static long base64Length(long size) {
+    long characters = (size + 2) / 3 * 4;
+    return characters + characters / 76 * 2;
+  }
+
   static String randomBoundary() {
     byte[] bytes = new byte[12];
     RANDOM.nextBytes(bytes);

@@ -35,8 +35,8 @@ final class MimeParts {
     part.setHeader(TRANSFER_ENCODING, transferEncoding(canonical.getBytes(StandardCharsets.UTF_8)));
   }
 
-  /** Sets already encoded 7-bit-safe bytes (e.g. a delivery-status block) as a part's content. */
-  static void setAscii(MimePart part, String text, String contentType) throws MessagingException {
+  /** Sets text of any content type (a delivery-status block, headers) with CRLF line breaks. */
+  static void setContent(MimePart part, String text, String contentType) throws MessagingException {
     byte[] bytes = crlf(text).getBytes(StandardCharsets.UTF_8);
     part.setDataHandler(new DataHandler(new BytesDataSource(bytes, contentType)));
     part.setHeader("Content-Type", contentType);

@@ -150,4 +150,29 @@ class MessageComposerAttachmentTest {
     assertThat(attachment.getDispositionType()).isEqualTo("attachment");
     assertThat(header(attachment, "Content-ID")).isEqualTo("<logo>");
   }
+
+  @Test
+  void theAnnouncedSizeIsExactlyTheNumberOfOctetsWritten() {
+    TestMail mail = new TestMail().html("<p>Hi <img src=\"cid:logo.png\"></p>");
+    mail.attach("logo.png", null, PNG);
+    for (int size : new int[] {0, 1, 2, 3, 56, 57, 58, 113, 114, 115, 1000, 4095}) {
+      mail.attach("file-" + size + ".bin", null, new byte[size]);
+    }
+    MailMessage message = mail.build();
+
+    assertThat(composer.size(message)).isEqualTo(composer.toBytes(message).length);
+  }
+
+  @Test
+  void anHtmlReferenceToAPercentEncodedFileNameMakesThatFileInline() {
+    TestMail mail = new TestMail().html("<img src=\"cid:company%20logo.png\">");
+    mail.attach("company logo.png", null, PNG);
+
+    Message parsed = parse(composer.toBytes(mail.build()));
+
+    assertThat(parsed.getMimeType()).isEqualTo("multipart/related");
+    Entity image = ((Multipart) parsed.getBody()).getBodyParts().get(1);
+    assertThat(header(image, "Content-ID")).isEqualTo("<company%20logo.png>");
+    assertThat(image.getFilename()).isEqualTo("company logo.png");
+  }
 }

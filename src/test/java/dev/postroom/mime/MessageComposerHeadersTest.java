@@ -32,6 +32,7 @@ class MessageComposerHeadersTest {
     mail.headers = new java.util.LinkedHashMap<>();
     mail.headers.put("X-Campaign", "Frühling 2026 🌸");
     mail.headers.put("List-Unsubscribe", "<mailto:unsubscribe@example.com?subject=stop>");
+    mail.headers.put("Sender", "Relay <relay@example.com>");
 
     Message parsed = parse(composer.toBytes(mail.build()));
 
@@ -50,9 +51,22 @@ class MessageComposerHeadersTest {
     assertThat(header(parsed, "X-Campaign")).isEqualTo("Frühling 2026 🌸");
     assertThat(header(parsed, "List-Unsubscribe"))
         .isEqualTo("<mailto:unsubscribe@example.com?subject=stop>");
+    assertThat(parsed.getSender().getAddress()).isEqualTo("relay@example.com");
     assertThat(header(parsed, "Date")).isEqualTo("Sat, 28 Nov 2026 15:30:21 +0000");
     assertThat(parsed.getDate()).isEqualTo(java.util.Date.from(mail.date));
     assertThat(header(parsed, "MIME-Version")).isEqualTo("1.0");
+  }
+
+  @Test
+  void extraHeadersKeepTheirOrder() {
+    TestMail mail = new TestMail();
+    mail.headers.put("X-Zulu", "1");
+    mail.headers.put("X-Alpha", "2");
+    mail.headers.put("X-Mike", "3");
+
+    String text = new String(composer.toBytes(mail.build()), StandardCharsets.US_ASCII);
+
+    assertThat(text).containsSubsequence("X-Zulu: 1\r\n", "X-Alpha: 2\r\n", "X-Mike: 3\r\n");
   }
 
   @Test

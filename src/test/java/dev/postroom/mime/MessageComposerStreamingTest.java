@@ -27,6 +27,7 @@ class MessageComposerStreamingTest {
     long allocated = threads.getCurrentThreadAllocatedBytes() - before;
 
     assertThat(out.count).as("base64 of 20 MB plus CRLFs").isGreaterThan(SIZE * 4L / 3);
+    assertThat(out.count).isEqualTo(composer.size(message));
     assertThat(allocated)
         .as("bytes allocated while composing (one copy would be %d)", SIZE)
         .isLessThan(SIZE / 8);

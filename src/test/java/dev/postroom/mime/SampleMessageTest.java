@@ -2,22 +2,25 @@ package dev.postroom.mime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.postroom.mime.RecipientReport.Action;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps {@code src/test/resources/mime/sample.eml} equal to what Postroom sends, so reviewers can
- * read it. After a deliberate change, regenerate it with {@code -Dpostroom.updateSamples=true}.
+ * Keeps {@code src/test/resources/mime/sample.eml} and {@code sample-dsn.eml} equal to what
+ * Postroom sends, so reviewers can read it. After a deliberate change, regenerate it with {@code
+ * -Dpostroom.updateSamples=true}.
  */
 class SampleMessageTest {
 
-  private static final Path SAMPLE = Path.of("src/test/resources/mime/sample.eml");
+  private static final Path SAMPLES = Path.of("src/test/resources/mime");
 
   static MailMessage sample() {
     TestMail mail = new TestMail();
@@ -46,21 +49,58 @@ class SampleMessageTest {
     return new MessageComposer(() -> "=_postroom_sample_" + next.incrementAndGet());
   }
 
-  @Test
-  void theCheckedInSampleIsExactlyWhatTheComposerProduces() throws IOException {
-    byte[] composed = deterministicComposer().toBytes(sample());
-    if (Boolean.getBoolean("postroom.updateSamples")) {
-      Files.write(SAMPLE, composed);
-    }
-
-    Mime4j.parse(composed);
-    assertThat(new String(composed, StandardCharsets.US_ASCII))
-        .isEqualTo(new String(checkedIn(), StandardCharsets.US_ASCII));
+  static DeliveryReport sampleReport() {
+    Instant tried = Instant.parse("2026-11-28T15:30:25Z");
+    return new DeliveryReport(
+        new MailAddress("billing@shop.example", "Shop Billing"),
+        new MailAddress("postmaster@mta.shop.example", "Mail Delivery System"),
+        "mta.shop.example",
+        "<42.1a2b3c@postroom.example>",
+        null,
+        "Date: Sat, 28 Nov 2026 15:30:21 +0000\r\n"
+            + "From: Shop Billing <billing@shop.example>\r\n"
+            + "To: taro@example.jp, nobody@example.net\r\n"
+            + "Message-ID: <42.1a2b3c@postroom.example>\r\n"
+            + "Subject: Your invoice for November\r\n",
+        Instant.parse("2026-11-28T15:30:21Z"),
+        List.of(
+            new RecipientReport(
+                "nobody@example.net",
+                Action.FAILED,
+                "5.1.1",
+                "mx.example.net",
+                "smtp; 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown",
+                tried,
+                null)),
+        "<dsn.42.1a2b3c@mta.shop.example>",
+        Instant.parse("2026-11-28T15:30:26Z"));
   }
 
-  private static byte[] checkedIn() throws IOException {
-    try (InputStream in = SampleMessageTest.class.getResourceAsStream("/mime/sample.eml")) {
-      assertThat(in).as("sample.eml on the test class path").isNotNull();
+  @Test
+  void theCheckedInSampleIsExactlyWhatTheComposerProduces() throws IOException {
+    assertSample("sample.eml", deterministicComposer().toBytes(sample()));
+  }
+
+  @Test
+  void theCheckedInDeliveryReportSampleIsExactlyWhatTheComposerProduces() throws IOException {
+    AtomicInteger next = new AtomicInteger();
+    DeliveryReportComposer composer =
+        new DeliveryReportComposer(() -> "=_postroom_sample_" + next.incrementAndGet());
+    assertSample("sample-dsn.eml", composer.toBytes(sampleReport()));
+  }
+
+  private static void assertSample(String name, byte[] composed) throws IOException {
+    if (Boolean.getBoolean("postroom.updateSamples")) {
+      Files.write(SAMPLES.resolve(name), composed);
+    }
+    Mime4j.parse(composed);
+    assertThat(new String(composed, StandardCharsets.US_ASCII))
+        .isEqualTo(new String(checkedIn(name), StandardCharsets.US_ASCII));
+  }
+
+  private static byte[] checkedIn(String name) throws IOException {
+    try (InputStream in = SampleMessageTest.class.getResourceAsStream("/mime/" + name)) {
+      assertThat(in).as(name + " on the test class path").isNotNull();
       return in.readAllBytes();
     }
   }
