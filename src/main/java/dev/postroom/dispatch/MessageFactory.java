@@ -80,9 +80,11 @@ final class MessageFactory {
                     new RecipientReport(
                         r.address(),
                         RecipientReport.Action.FAILED,
-                        r.enhancedCode() != null
-                            ? r.enhancedCode()
-                            : (r.replyCode() != null && r.replyCode() < 500 ? "4.0.0" : "5.0.0"),
+                        r.expired()
+                            ? "4.4.7"
+                            : r.enhancedCode() != null
+                                ? r.enhancedCode()
+                                : (r.replyCode() != null && r.replyCode() < 500 ? "4.0.0" : "5.0.0"),
                         remoteMta(r.remoteHost()),
                         r.replyCode() == null
                             ? null

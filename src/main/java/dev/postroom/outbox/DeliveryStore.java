@@ -256,9 +256,13 @@ public final class DeliveryStore {
           List<ReportedMail.Recipient> failed =
               h.createQuery(
                       """
-                      SELECT address, reply_code, enhanced_code, reply_text, remote_host,
-                             updated_at
-                        FROM mail.recipient WHERE mail_id = :id AND status = 'failed' ORDER BY id
+                      SELECT r.address, r.reply_code, r.enhanced_code, r.reply_text,
+                             r.remote_host, r.updated_at,
+                             EXISTS (SELECT 1 FROM mail.event_log e
+                                      WHERE e.mail_id = r.mail_id AND e.recipient_id = r.id
+                                        AND e.event = 'expired') AS expired
+                        FROM mail.recipient r
+                       WHERE r.mail_id = :id AND r.status = 'failed' ORDER BY r.id
                       """)
                   .bind("id", mailId)
                   .map(
@@ -269,7 +273,8 @@ public final class DeliveryStore {
                               rs.getString("enhanced_code"),
                               rs.getString("reply_text"),
                               rs.getString("remote_host"),
-                              ClaimStore.instant(rs, "updated_at")))
+                              ClaimStore.instant(rs, "updated_at"),
+                              rs.getBoolean("expired")))
                   .list();
           return h.createQuery(
                   """

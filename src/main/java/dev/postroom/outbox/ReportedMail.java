@@ -17,12 +17,13 @@ public record ReportedMail(
     String accountName,
     List<Recipient> failed) {
 
-  /** A failed recipient and the reply that decided it. */
+  /** A failed recipient and the reply that decided it; {@code expired}: it ran out of time. */
   public record Recipient(
       String address,
       Integer replyCode,
       String enhancedCode,
       String replyText,
       String remoteHost,
-      Instant lastAttempt) {}
+      Instant lastAttempt,
+      boolean expired) {}
 }
