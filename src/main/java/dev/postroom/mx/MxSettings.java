@@ -14,7 +14,9 @@ import org.xbill.DNS.Address;
  *
  * @param dnsServers recursive resolvers to ask, as IP address and port; empty means the system's
  *     resolvers (from {@code /etc/resolv.conf} or the platform's equivalent)
- * @param timeout how long to wait for one answer from one server
+ * @param timeout how long to wait for one answer from one server. dnsjava notices expired attempts
+ *     about once a second, so below a second this mostly bounds the whole lookup, which never takes
+ *     longer than {@code timeout × (retries + 1) × servers}
  * @param retries how many more times to ask each server after an attempt that got no answer
  */
 public record MxSettings(List<InetSocketAddress> dnsServers, Duration timeout, int retries) {
