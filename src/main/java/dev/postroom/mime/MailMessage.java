@@ -39,11 +39,13 @@ public record MailMessage(
   private static final Pattern MESSAGE_ID = Pattern.compile("<[!-;=?-~]+@[!-;=?-~]+>");
   private static final Pattern FIELD_NAME = Pattern.compile("[!-9;-~]+");
 
-  /** Headers the composer writes itself; an extra header may not replace or add to them. */
+  /**
+   * Headers the composer writes itself, plus Bcc and Return-Path, which never belong in a sent
+   * message. An extra header may not replace or add to them, nor be any Content-* header.
+   */
   static final Set<String> RESERVED_HEADERS =
       Set.of(
           "from",
-          "sender",
           "to",
           "cc",
           "bcc",

@@ -4,9 +4,12 @@ import static dev.postroom.mime.Mime4j.header;
 import static dev.postroom.mime.Mime4j.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import java.net.IDN;
 import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.james.mime4j.dom.Message;
@@ -29,9 +32,10 @@ class MessageComposerHeadersTest {
     mail.cc = List.of(new MailAddress("chloe@example.fr", "Chloé Dubois"));
     mail.replyTo = List.of(new MailAddress("support@example.com", "Support – Ærø"));
     mail.subject = "Rechnung für März — 請求書をお送りします 🎉 and a long tail of words to fold";
-    mail.headers = new java.util.LinkedHashMap<>();
+    mail.headers = new LinkedHashMap<>();
     mail.headers.put("X-Campaign", "Frühling 2026 🌸");
     mail.headers.put("List-Unsubscribe", "<mailto:unsubscribe@example.com?subject=stop>");
+    mail.headers.put("Sender", "Relay <relay@example.com>");
 
     Message parsed = parse(composer.toBytes(mail.build()));
 
@@ -41,18 +45,31 @@ class MessageComposerHeadersTest {
     assertThat(parsed.getTo().flatten())
         .extracting(Mailbox::getName, Mailbox::getAddress)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("山田 太郎", "taro@example.jp"),
-            org.assertj.core.groups.Tuple.tuple("Smith, Ann \"the boss\"", "ann@example.com"),
-            org.assertj.core.groups.Tuple.tuple(null, "bob@example.org"));
+            tuple("山田 太郎", "taro@example.jp"),
+            tuple("Smith, Ann \"the boss\"", "ann@example.com"),
+            tuple(null, "bob@example.org"));
     assertThat(parsed.getCc().flatten().get(0).getName()).isEqualTo("Chloé Dubois");
     assertThat(parsed.getReplyTo().flatten().get(0).getName()).isEqualTo("Support – Ærø");
     assertThat(parsed.getSubject()).isEqualTo(mail.subject);
     assertThat(header(parsed, "X-Campaign")).isEqualTo("Frühling 2026 🌸");
     assertThat(header(parsed, "List-Unsubscribe"))
         .isEqualTo("<mailto:unsubscribe@example.com?subject=stop>");
+    assertThat(parsed.getSender().getAddress()).isEqualTo("relay@example.com");
     assertThat(header(parsed, "Date")).isEqualTo("Sat, 28 Nov 2026 15:30:21 +0000");
-    assertThat(parsed.getDate()).isEqualTo(java.util.Date.from(mail.date));
+    assertThat(parsed.getDate()).isEqualTo(Date.from(mail.date));
     assertThat(header(parsed, "MIME-Version")).isEqualTo("1.0");
+  }
+
+  @Test
+  void extraHeadersKeepTheirOrder() {
+    TestMail mail = new TestMail();
+    mail.headers.put("X-Zulu", "1");
+    mail.headers.put("X-Alpha", "2");
+    mail.headers.put("X-Mike", "3");
+
+    String text = new String(composer.toBytes(mail.build()), StandardCharsets.US_ASCII);
+
+    assertThat(text).containsSubsequence("X-Zulu: 1\r\n", "X-Alpha: 2\r\n", "X-Mike: 3\r\n");
   }
 
   @Test
