@@ -100,7 +100,8 @@ final class SmtpSession {
         reply("250 2.0.0 Ok");
       }
       case "NOOP" -> reply("250 2.0.0 Ok");
-      case "VRFY" -> reply("252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+      case "VRFY" ->
+          reply("252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
       case "HELP" -> reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP VRFY QUIT");
       case "QUIT" -> {
         reply("221 2.0.0 Bye");

@@ -82,7 +82,8 @@ class CaptureSmtpServerTest {
     out.write("Subject: hi\r\n\r\n..leading dot\r\n.\r\n".getBytes(StandardCharsets.US_ASCII));
     out.flush();
     assertThat(in.readLine()).isEqualTo("250 2.0.0 Ok: queued as 1");
-    assertThat(server.messages()).singleElement()
+    assertThat(server.messages())
+        .singleElement()
         .satisfies(
             m -> {
               assertThat(m.reversePath()).isEqualTo("sender@example.com");
@@ -93,12 +94,14 @@ class CaptureSmtpServerTest {
 
   @Test
   void commandsOutOfOrderAreRefusedWith503() throws Exception {
-    assertThat(send("MAIL FROM:<a@example.com>")).containsExactly("503 5.5.1 Send EHLO or HELO first");
+    assertThat(send("MAIL FROM:<a@example.com>"))
+        .containsExactly("503 5.5.1 Send EHLO or HELO first");
     send("HELO client.example");
     assertThat(send("RCPT TO:<b@example.com>", "DATA"))
         .containsExactly("503 5.5.1 Need MAIL before RCPT", "503 5.5.1 Need MAIL before DATA");
     assertThat(send("MAIL FROM:<>", "MAIL FROM:<a@example.com>", "DATA"))
-        .containsExactly("250 2.1.0 Ok", "503 5.5.1 Nested MAIL command", "554 5.5.1 No valid recipients");
+        .containsExactly(
+            "250 2.1.0 Ok", "503 5.5.1 Nested MAIL command", "554 5.5.1 No valid recipients");
   }
 
   @Test
