@@ -42,6 +42,7 @@ public record MailMessage(
   /**
    * Headers the composer writes itself, plus Bcc and Return-Path, which never belong in a sent
    * message. An extra header may not replace or add to them, nor be any Content-* header.
+   * (Importance, X-Priority and Sensitivity may be given: they replace the composer's own.)
    */
   static final Set<String> RESERVED_HEADERS =
       Set.of(
@@ -54,9 +55,6 @@ public record MailMessage(
           "date",
           "message-id",
           "mime-version",
-          "importance",
-          "x-priority",
-          "sensitivity",
           "return-path");
 
   public MailMessage {

@@ -127,6 +127,18 @@ class MessageComposerHeadersTest {
   }
 
   @Test
+  void anExtraPriorityHeaderReplacesTheOneDerivedFromImportance() {
+    TestMail mail = new TestMail();
+    mail.importance = Importance.HIGH;
+    mail.headers.put("X-Priority", "2 (High)");
+
+    byte[] composed = composer.toBytes(mail.build());
+
+    assertThat(header(parse(composed), "X-Priority")).isEqualTo("2 (High)");
+    assertThat(new String(composed, StandardCharsets.US_ASCII)).containsOnlyOnce("X-Priority");
+  }
+
+  @Test
   void normalImportanceAndSensitivityAddNoHeaders() {
     Message parsed = parse(composer.toBytes(new TestMail().build()));
 
