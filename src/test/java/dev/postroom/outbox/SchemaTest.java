@@ -15,11 +15,10 @@ class SchemaTest {
     assertThat(Schema.migrate(db.dataSource()).migrationsExecuted).isZero();
     int schemas =
         db.jdbi()
-            .withHandle(
-                h ->
-                    h.createQuery("SELECT count(*) FROM pg_namespace WHERE nspname = 'mail'")
-                        .mapTo(Integer.class)
-                        .one());
+            .withHandle(h ->
+                h.createQuery("SELECT count(*) FROM pg_namespace WHERE nspname = 'mail'")
+                    .mapTo(Integer.class)
+                    .one());
     assertThat(schemas).isEqualTo(1);
   }
 }

@@ -238,7 +238,29 @@ class SendTest {
                 wholly))
         .containsExactly(
             Map.of("event", "suppressed"), Map.of("event", "queued"), Map.of("event", "failed"));
-    Sql.exec(db.dataSource(), "SELECT mail.unsuppress('gone@example.com')");
+    assertThat(
+            Sql.rows(
+                db.dataSource(),
+                "SELECT address, reason FROM mail.suppressed_addresses WHERE address LIKE 'gone@%'"))
+        .containsExactly(Map.of("address", "gone@example.com", "reason", "mailbox closed"));
+  }
+
+  @Test
+  void unsuppressingAnAddressRestoresSendingToIt() throws SQLException {
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.suppress('back@example.com')"))
+        .isEqualTo(true);
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.suppress('BACK@example.com', 'again')"))
+        .as("already listed")
+        .isEqualTo(false);
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.unsuppress('Back <back@example.com>')"))
+        .isEqualTo(true);
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.unsuppress('back@example.com')"))
+        .isEqualTo(false);
+    Object id = Sql.one(db.dataSource(), "SELECT mail.send('back@example.com', 'welcome back')");
+    assertThat(
+            Sql.one(
+                db.dataSource(), "SELECT status::text FROM mail.recipient WHERE mail_id = ?", id))
+        .isEqualTo("pending");
   }
 
   private static List<PGNotification> notifications(Connection listener) throws SQLException {
