@@ -178,6 +178,7 @@ $$;
 CREATE OR REPLACE FUNCTION mail.outbox_after_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
+  queued bigint;
   suppressed bigint;
 BEGIN
   WITH parsed AS (
@@ -206,14 +207,18 @@ BEGIN
     SELECT mail_id, kind, address, display_name, domain, status, created_by
       FROM parsed ORDER BY mail_id, ord, pos
     RETURNING id, mail_id, status, created_by
+  ), queued_events AS (
+    INSERT INTO mail.event_log (mail_id, event, created_by)
+    SELECT n.id, 'queued', n.created_by FROM new_mail n ORDER BY n.id
+    RETURNING 1
+  ), suppressed_events AS (
+    INSERT INTO mail.event_log (mail_id, recipient_id, event, reply_text, created_by)
+    SELECT mail_id, id, 'suppressed', 'address is on the suppression list', created_by
+      FROM inserted WHERE status = 'suppressed'
+    RETURNING 1
   )
-  INSERT INTO mail.event_log (mail_id, recipient_id, event, reply_text, created_by)
-  SELECT mail_id, id, 'suppressed', 'address is on the suppression list', created_by
-    FROM inserted WHERE status = 'suppressed';
-  GET DIAGNOSTICS suppressed = ROW_COUNT;
-
-  INSERT INTO mail.event_log (mail_id, event, created_by)
-  SELECT n.id, 'queued', n.created_by FROM new_mail n;
+  SELECT (SELECT count(*) FROM queued_events), (SELECT count(*) FROM suppressed_events)
+    INTO queued, suppressed;
 
   IF suppressed > 0 THEN
     WITH failed AS (
@@ -228,7 +233,7 @@ BEGIN
     SELECT id, 'failed', 'every recipient is on the suppression list', created_by FROM failed;
   END IF;
 
-  IF EXISTS (SELECT 1 FROM new_mail) THEN
+  IF queued > 0 THEN
     PERFORM pg_notify('mail_queued', '');
   END IF;
   RETURN NULL;
@@ -379,3 +384,18 @@ BEGIN
   RETURN attachment_id;
 END
 $$;
+
+-- BEFORE INSERT on mail.event_log, for rows that name no owner (created_by left to its default): the
+-- owner is the mail's, so its sender sees the event under row security.
+CREATE OR REPLACE FUNCTION mail.event_log_owner() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.created_by := coalesce((SELECT o.created_by FROM mail.outbox o WHERE o.id = NEW.mail_id), NEW.created_by);
+  RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS event_log_owner ON mail.event_log;
+CREATE TRIGGER event_log_owner BEFORE INSERT ON mail.event_log
+  FOR EACH ROW WHEN (NEW.mail_id IS NOT NULL AND NEW.created_by = CURRENT_USER)
+  EXECUTE FUNCTION mail.event_log_owner();

@@ -139,6 +139,42 @@ class RowSecurityTest {
     }
   }
 
+  @Test
+  void aSenderSeesTheEventsADispatcherLogsAboutItsMail() throws SQLException {
+    try (Connection c = as("mail_dispatcher")) {
+      Sql.rows(
+          c,
+          "INSERT INTO mail.event_log (mail_id, event, reply_code) VALUES (?, 'deferred', 451)"
+              + " RETURNING id",
+          alicesMail);
+    }
+    try (Connection c = as(ALICE)) {
+      assertThat(
+              Sql.rows(
+                  c,
+                  "SELECT reply_code FROM mail.event_log WHERE event = 'deferred' AND mail_id = ?",
+                  alicesMail))
+          .containsExactly(Map.of("reply_code", 451));
+    }
+  }
+
+  @Test
+  void anIdempotencyKeyOfAnotherSendersMailIsRefused() throws SQLException {
+    try (Connection c = as(BOB)) {
+      Sql.rows(c, "SELECT mail.send('x@example.com', idempotency_key => 'shared-key')");
+    }
+    try (Connection c = as(ALICE)) {
+      assertThatThrownBy(() ->
+              Sql.rows(c, "SELECT mail.send('y@example.com', idempotency_key => 'shared-key')"))
+          .isInstanceOfSatisfying(
+              PSQLException.class,
+              e -> {
+                assertThat(e.getSQLState()).isEqualTo("MA015");
+                assertThat(e.getServerErrorMessage().getMessage()).contains("shared-key");
+              });
+    }
+  }
+
   private static long sendAs(String role, String to, String subject) throws SQLException {
     try (Connection c = as(role)) {
       long id = Outbox.send(c, OutgoingMail.builder().recipients(to).subject(subject).build());

@@ -237,7 +237,7 @@ class SendTest {
                 "SELECT event FROM mail.event_log WHERE mail_id = ? ORDER BY id",
                 wholly))
         .containsExactly(
-            Map.of("event", "suppressed"), Map.of("event", "queued"), Map.of("event", "failed"));
+            Map.of("event", "queued"), Map.of("event", "suppressed"), Map.of("event", "failed"));
     assertThat(
             Sql.rows(
                 db.dataSource(),
