@@ -69,19 +69,30 @@ class RowSecurityTest {
 
   @Test
   void aSenderCannotCancelAttachToOrPurgeAnotherSendersMail() throws SQLException {
+    long bobsCancelled = sendAs(BOB, "bert@example.com", "bob cancels");
+    long alicesCancelled = sendAs(ALICE, "ann@example.com", "alice cancels");
+    try (Connection c = as(BOB)) {
+      assertThat(Outbox.cancel(c, bobsCancelled)).isTrue();
+    }
     try (Connection c = as(ALICE)) {
       assertThat(Outbox.cancel(c, bobsMail)).isFalse();
       assertThatThrownBy(() ->
               Sql.rows(c, "SELECT mail.attach(?, 'x.txt', 'text/plain', 'x'::bytea)", bobsMail))
           .isInstanceOfSatisfying(
               PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("MA014"));
-      assertThat(Sql.rows(c, "SELECT mail.purge(now() + interval '1 day', 'queued') AS n"))
+      assertThat(Outbox.cancel(c, alicesCancelled)).isTrue();
+      assertThat(Sql.rows(c, "SELECT mail.purge(now() + interval '1 day', 'cancelled') AS n"))
           .containsExactly(Map.of("n", 1L));
     }
     assertThat(
-            Sql.one(db.dataSource(), "SELECT status::text FROM mail.outbox WHERE id = ?", bobsMail))
-        .isEqualTo("queued");
-    alicesMail = sendAs(ALICE, "ann@example.com", "from alice again");
+            Sql.rows(
+                db.dataSource(),
+                "SELECT id, status::text FROM mail.outbox WHERE id IN (?, ?, ?) ORDER BY id",
+                bobsMail,
+                bobsCancelled,
+                alicesCancelled))
+        .extracting(r -> r.get("id") + ":" + r.get("status"))
+        .containsExactly(bobsMail + ":queued", bobsCancelled + ":cancelled");
   }
 
   @Test
@@ -155,6 +166,20 @@ class RowSecurityTest {
                   "SELECT reply_code FROM mail.event_log WHERE event = 'deferred' AND mail_id = ?",
                   alicesMail))
           .containsExactly(Map.of("reply_code", 451));
+    }
+  }
+
+  @Test
+  void aSenderCanCancelAndRetryItsOwnMail() throws SQLException {
+    long id = sendAs(ALICE, "carol@example.com", "to cancel");
+    try (Connection c = as(ALICE)) {
+      assertThat(Outbox.cancel(c, id)).isTrue();
+      assertThat(Outbox.retry(c, id)).isTrue();
+      assertThat(Sql.rows(c, "SELECT status::text FROM mail.outbox WHERE id = ?", id))
+          .containsExactly(Map.of("status", "queued"));
+      assertThat(Sql.rows(c, "SELECT event FROM mail.event_log WHERE mail_id = ? ORDER BY id", id))
+          .extracting(r -> r.get("event"))
+          .containsExactly("queued", "cancelled", "retried");
     }
   }
 
