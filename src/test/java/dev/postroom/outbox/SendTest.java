@@ -161,6 +161,27 @@ class SendTest {
   }
 
   @Test
+  void copyIntoTheOutboxIsValidatedAndExpandedToo() throws Exception {
+    try (Connection c = db.dataSource().getConnection()) {
+      long rows =
+          c.unwrap(PGConnection.class)
+              .getCopyAPI()
+              .copyIn(
+                  "COPY mail.outbox (recipients, subject) FROM STDIN (FORMAT csv)",
+                  new java.io.StringReader(
+                      "copy1@example.com,first\n\"Copy Two <copy2@example.com>; copy3@example.com\",second\n"));
+      assertThat(rows).isEqualTo(2);
+    }
+    assertThat(
+            Sql.rows(
+                db.dataSource(),
+                "SELECT r.address FROM mail.recipient r JOIN mail.outbox o ON o.id = r.mail_id"
+                    + " WHERE r.address LIKE 'copy%' ORDER BY r.id"))
+        .extracting(r -> r.get("address"))
+        .containsExactly("copy1@example.com", "copy2@example.com", "copy3@example.com");
+  }
+
+  @Test
   void aRolledBackTransactionLeavesNothing() throws SQLException {
     List<Long> before = Sql.footprint(db.dataSource());
     try (Connection c = db.dataSource().getConnection()) {
