@@ -27,7 +27,7 @@ BEGIN
       RAISE EXCEPTION 'invalid header name: %', h.key USING ERRCODE = 'MA011';
     END IF;
     IF lower(h.key) IN ('from', 'to', 'cc', 'bcc', 'message-id', 'date', 'mime-version', 'subject',
-                        'reply-to', 'sender', 'return-path')
+                        'reply-to', 'return-path')
        OR lower(h.key) LIKE 'content-%' THEN
       RAISE EXCEPTION 'header % is set by Postroom and cannot be given in headers', h.key
         USING ERRCODE = 'MA011';

@@ -190,6 +190,18 @@ class ValidationTest {
   }
 
   @Test
+  void extraHeadersTheComposerAllowsAreAccepted() throws SQLException {
+    Object id =
+        Sql.one(
+            db.dataSource(),
+            "SELECT mail.send('a@example.com', headers =>"
+                + " '{\"Sender\": \"bot@example.com\", \"X-Priority\": \"1\", \"List-Unsubscribe\": \"<mailto:u@example.com>\"}')");
+    assertThat(
+            Sql.one(db.dataSource(), "SELECT headers->>'Sender' FROM mail.outbox WHERE id = ?", id))
+        .isEqualTo("bot@example.com");
+  }
+
+  @Test
   void internationalisedAddressesAreAccepted() throws SQLException {
     Object id =
         Sql.one(db.dataSource(), "SELECT mail.send('Jürgen <jürgen@bücher.example>', 'Grüße')");
