@@ -1,0 +1,30 @@
+-- The global settings mail.configure accepts, with their defaults; re-running keeps configured values.
+INSERT INTO mail.setting (name, default_value, kind, description) VALUES
+  ('retry_schedule', '1 minute, 5 minutes, 15 minutes, 30 minutes, 1 hour, 2 hours, 4 hours', 'interval_list',
+   'Waits between delivery attempts of a deferred recipient; the last one repeats.'),
+  ('max_attempts', NULL, 'positive_int',
+   'Delivery attempts before a mail fails; NULL: bounded by message_lifetime only.'),
+  ('message_lifetime', '4 days', 'positive_interval',
+   'How long Postroom keeps trying a mail after it was queued before it expires.'),
+  ('max_message_bytes', '26214400', 'positive_bigint',
+   'Largest message accepted at enqueue: subject, body and base64-encoded attachments.'),
+  ('prohibited_extensions', 'exe,dll,vbs,js,bat,cmd,com,scr,msi', 'extension_list',
+   'Attachment file name extensions refused at enqueue.'),
+  ('notify_sender_on_failure', 'false', 'boolean',
+   'Send the sender a delivery status notification when recipients fail permanently or expire.'),
+  ('notify_sender_on_delay', NULL, 'positive_interval',
+   'Send one "still trying" notification when a mail has been deferred this long; NULL: off.'),
+  ('suppress_hard_bounces', 'true', 'boolean',
+   'Add recipients that fail with a hard-bounce code to mail.suppression.'),
+  ('hard_bounce_codes', '5.1.1,5.1.2,5.1.10,5.2.1', 'enhanced_code_list',
+   'Enhanced status codes that count as hard bounces.'),
+  ('retention', '30 days', 'positive_interval',
+   'How long finished mails and their log are kept before purging.'),
+  ('lease_duration', '5 minutes', 'positive_interval',
+   'How long a dispatcher holds a claimed mail before another may reclaim it.'),
+  ('dns_servers', NULL, 'host_list',
+   'DNS servers for MX look-ups (host or host:port, comma-separated); NULL: the system''s.'),
+  ('mx_port', '25', 'port',
+   'TCP port for direct delivery to MX hosts.')
+ON CONFLICT (name) DO UPDATE
+  SET default_value = EXCLUDED.default_value, kind = EXCLUDED.kind, description = EXCLUDED.description;

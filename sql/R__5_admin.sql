@@ -1,0 +1,323 @@
+-- Settings, accounts and profiles, the suppression list, and cancel / retry / purge of mails.
+
+-- The effective value of a setting: the configured one, else the default. Unknown names raise MA012.
+CREATE OR REPLACE FUNCTION mail.setting(name text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  result text;
+BEGIN
+  SELECT coalesce(s.value, s.default_value) INTO result FROM mail.setting s WHERE s.name = setting.name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown setting: %', setting.name USING ERRCODE = 'MA012';
+  END IF;
+  RETURN result;
+END
+$$;
+
+-- The normal form of value for a setting of the given kind; raises MA013 naming the bad value.
+CREATE OR REPLACE FUNCTION mail.normalize_setting(name text, kind text, value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  items text[];
+  item text;
+  result text;
+BEGIN
+  BEGIN
+    CASE kind
+      WHEN 'positive_interval' THEN
+        IF value::interval <= interval '0' THEN RAISE invalid_parameter_value; END IF;
+        result := btrim(value);
+      WHEN 'interval_list' THEN
+        items := ARRAY(SELECT btrim(x) FROM unnest(string_to_array(value, ',')) x);
+        FOREACH item IN ARRAY items LOOP
+          IF item::interval <= interval '0' THEN RAISE invalid_parameter_value; END IF;
+        END LOOP;
+        IF cardinality(items) = 0 THEN RAISE invalid_parameter_value; END IF;
+        result := array_to_string(items, ', ');
+      WHEN 'positive_int' THEN
+        IF value::int <= 0 THEN RAISE invalid_parameter_value; END IF;
+        result := value::int::text;
+      WHEN 'positive_bigint' THEN
+        IF value::bigint <= 0 THEN RAISE invalid_parameter_value; END IF;
+        result := value::bigint::text;
+      WHEN 'port' THEN
+        IF value::int NOT BETWEEN 1 AND 65535 THEN RAISE invalid_parameter_value; END IF;
+        result := value::int::text;
+      WHEN 'boolean' THEN
+        result := value::boolean::text;
+      WHEN 'extension_list' THEN
+        items := ARRAY(SELECT lower(ltrim(btrim(x), '.')) FROM unnest(string_to_array(value, ',')) x
+                        WHERE btrim(x) <> '');
+        IF EXISTS (SELECT 1 FROM unnest(items) x WHERE x !~ '^[a-z0-9_~-]+$') THEN
+          RAISE invalid_parameter_value;
+        END IF;
+        result := array_to_string(items, ',');
+      WHEN 'enhanced_code_list' THEN
+        items := ARRAY(SELECT btrim(x) FROM unnest(string_to_array(value, ',')) x WHERE btrim(x) <> '');
+        IF cardinality(items) = 0
+           OR EXISTS (SELECT 1 FROM unnest(items) x WHERE x !~ '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$') THEN
+          RAISE invalid_parameter_value;
+        END IF;
+        result := array_to_string(items, ',');
+      WHEN 'host_list' THEN
+        items := ARRAY(SELECT btrim(x) FROM unnest(string_to_array(value, ',')) x WHERE btrim(x) <> '');
+        IF cardinality(items) = 0
+           OR EXISTS (SELECT 1 FROM unnest(items) x WHERE x !~ '^[A-Za-z0-9.:\[\]-]+$') THEN
+          RAISE invalid_parameter_value;
+        END IF;
+        result := array_to_string(items, ',');
+      ELSE
+        RAISE EXCEPTION 'setting % has unknown kind %', name, kind;
+    END CASE;
+  EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
+    RAISE EXCEPTION 'invalid value for setting %: % (expected %)', name, value, replace(kind, '_', ' ')
+      USING ERRCODE = 'MA013';
+  END;
+  RETURN result;
+END
+$$;
+
+-- Sets a global setting (NULL restores the default); returns the effective value.
+CREATE OR REPLACE FUNCTION mail.configure(name text, value text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM mail.setting s WHERE s.name = configure.name FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown setting: % (known: %)', configure.name,
+      (SELECT string_agg(s.name, ', ' ORDER BY s.name) FROM mail.setting s) USING ERRCODE = 'MA012';
+  END IF;
+  UPDATE mail.setting s
+     SET value = CASE WHEN configure.value IS NULL THEN NULL
+                      ELSE mail.normalize_setting(configure.name, s.kind, configure.value) END
+   WHERE s.name = configure.name;
+  RETURN mail.setting(configure.name);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mail.add_account(
+  name text, host text DEFAULT NULL, port int DEFAULT 587, tls text DEFAULT 'starttls_required',
+  tls_verify boolean DEFAULT true, tls_ca_pem text DEFAULT NULL,
+  username text DEFAULT NULL, password text DEFAULT NULL, auth text DEFAULT NULL,
+  from_address text DEFAULT NULL, display_name text DEFAULT NULL, reply_to text DEFAULT NULL,
+  helo_name text DEFAULT NULL, delivery text DEFAULT 'relay', max_connections int DEFAULT 4,
+  rate_per_minute int DEFAULT NULL
+) RETURNS int
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  new_id int;
+BEGIN
+  IF name IS NULL OR btrim(name) = '' THEN
+    RAISE EXCEPTION 'account name is empty' USING ERRCODE = 'MA016';
+  END IF;
+  IF tls IS NULL OR tls NOT IN ('none', 'starttls', 'starttls_required', 'implicit') THEN
+    RAISE EXCEPTION 'invalid tls for account %: % (expected none, starttls, starttls_required or implicit)',
+      name, tls USING ERRCODE = 'MA016';
+  END IF;
+  IF auth IS NOT NULL AND lower(auth) NOT IN ('plain', 'login', 'xoauth2') THEN
+    RAISE EXCEPTION 'invalid auth for account %: % (expected plain, login, xoauth2 or NULL)', name, auth
+      USING ERRCODE = 'MA016';
+  END IF;
+  IF delivery IS NULL OR delivery NOT IN ('relay', 'mx') THEN
+    RAISE EXCEPTION 'invalid delivery for account %: % (expected relay or mx)', name, delivery
+      USING ERRCODE = 'MA016';
+  END IF;
+  IF delivery = 'relay' AND (host IS NULL OR btrim(host) = '') THEN
+    RAISE EXCEPTION 'account % delivers through a relay but has no host', name USING ERRCODE = 'MA016';
+  END IF;
+  IF port IS NULL OR port NOT BETWEEN 1 AND 65535 THEN
+    RAISE EXCEPTION 'invalid port for account %: %', name, port USING ERRCODE = 'MA016';
+  END IF;
+  IF max_connections IS NULL OR max_connections < 1 OR rate_per_minute < 1 THEN
+    RAISE EXCEPTION 'account % needs max_connections >= 1 and rate_per_minute NULL or >= 1 (got %, %)',
+      name, max_connections, rate_per_minute USING ERRCODE = 'MA016';
+  END IF;
+  PERFORM mail.check_header_value(display_name, 'display_name');
+  PERFORM mail.check_header_value(helo_name, 'helo_name');
+  PERFORM mail.check_header_value(username, 'username');
+  PERFORM mail.check_header_value(password, 'password');
+  IF from_address IS NOT NULL
+     AND (SELECT count(*) FROM mail.parse_addresses(from_address, 'from_address')) <> 1 THEN
+    RAISE EXCEPTION 'from_address must be exactly one address: %', from_address USING ERRCODE = 'MA002';
+  END IF;
+  PERFORM mail.parse_addresses(reply_to, 'reply_to');
+  INSERT INTO mail.account AS a (name, host, port, tls, tls_verify, tls_ca_pem, username, password, auth,
+                                 from_address, display_name, reply_to, helo_name, delivery,
+                                 max_connections, rate_per_minute)
+  VALUES (name, host, port, tls, coalesce(tls_verify, true), tls_ca_pem, username, password, lower(auth),
+          from_address, display_name, reply_to, helo_name, delivery, max_connections, rate_per_minute)
+  RETURNING a.id INTO new_id;
+  RETURN new_id;
+END
+$$;
+
+-- Creates a profile; is_default => true makes it the default, replacing the previous default.
+CREATE OR REPLACE FUNCTION mail.add_profile(name text, description text DEFAULT NULL,
+                                            is_default boolean DEFAULT false) RETURNS int
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  new_id int;
+BEGIN
+  IF name IS NULL OR btrim(name) = '' THEN
+    RAISE EXCEPTION 'profile name is empty' USING ERRCODE = 'MA016';
+  END IF;
+  IF is_default THEN
+    UPDATE mail.profile p SET is_default = false WHERE p.is_default;
+  END IF;
+  INSERT INTO mail.profile AS p (name, description, is_default)
+  VALUES (name, description, coalesce(is_default, false))
+  RETURNING p.id INTO new_id;
+  RETURN new_id;
+END
+$$;
+
+-- Adds an account to a profile, or moves it, at the given place in the failover order (lowest first).
+CREATE OR REPLACE FUNCTION mail.add_profile_account(profile_name text, account_name text, sequence int)
+RETURNS void
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  pid int;
+  aid int;
+BEGIN
+  SELECT p.id INTO pid FROM mail.profile p WHERE p.name = profile_name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown profile: %', profile_name USING ERRCODE = 'MA004';
+  END IF;
+  SELECT a.id INTO aid FROM mail.account a WHERE a.name = account_name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown account: %', account_name USING ERRCODE = 'MA016';
+  END IF;
+  IF sequence IS NULL THEN
+    RAISE EXCEPTION 'sequence is required for account % in profile %', account_name, profile_name
+      USING ERRCODE = 'MA016';
+  END IF;
+  INSERT INTO mail.profile_account AS pa (profile_id, account_id, sequence) VALUES (pid, aid, sequence)
+  ON CONFLICT ON CONSTRAINT profile_account_pkey DO UPDATE SET sequence = EXCLUDED.sequence;
+END
+$$;
+
+-- Cancels a mail that is queued or waiting for a retry; false when it is in any other state.
+CREATE OR REPLACE FUNCTION mail.cancel(mail_id bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  owner name;
+BEGIN
+  UPDATE mail.outbox o SET status = 'cancelled', updated_at = now()
+   WHERE o.id = mail_id AND o.status IN ('queued', 'retrying')
+  RETURNING o.created_by INTO owner;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  INSERT INTO mail.event_log (mail_id, event, created_by) VALUES (mail_id, 'cancelled', owner);
+  RETURN true;
+END
+$$;
+
+-- Re-queues the failed, deferred or never-tried recipients of a failed, partially sent or cancelled
+-- mail, with a fresh lifetime and attempt count. Delivered and suppressed recipients are not sent again.
+CREATE OR REPLACE FUNCTION mail.retry(mail_id bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  owner name;
+  requeued bigint;
+BEGIN
+  PERFORM 1 FROM mail.outbox o
+   WHERE o.id = mail_id AND o.status IN ('failed', 'partially_sent', 'cancelled') FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  UPDATE mail.recipient r SET status = 'pending', next_attempt_at = NULL, updated_at = now()
+   WHERE r.mail_id = mail_id AND r.status IN ('failed', 'deferred', 'pending');
+  GET DIAGNOSTICS requeued = ROW_COUNT;
+  IF requeued = 0 THEN
+    RETURN false;
+  END IF;
+  UPDATE mail.outbox o
+     SET status = 'queued', attempts = 0, next_attempt_at = now(),
+         expires_at = now() + mail.setting('message_lifetime')::interval, updated_at = now()
+   WHERE o.id = mail_id
+  RETURNING o.created_by INTO owner;
+  INSERT INTO mail.event_log (mail_id, event, reply_text, created_by)
+  VALUES (mail_id, 'retried', requeued || ' recipient(s) re-queued', owner);
+  PERFORM pg_notify('mail_queued', '');
+  RETURN true;
+END
+$$;
+
+-- Deletes mails (with their recipients and attachments) queued before the given time: by default the
+-- finished ones (sent, partially_sent, failed, cancelled), else those of the given status. The event
+-- log is kept; see mail.purge_log. Returns the number of mails deleted.
+CREATE OR REPLACE FUNCTION mail.purge(before timestamptz, status text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  statuses mail.mail_status[];
+  deleted bigint;
+BEGIN
+  IF before IS NULL THEN
+    RAISE EXCEPTION 'purge needs a time: mails queued before it are deleted' USING ERRCODE = '22023';
+  END IF;
+  IF status IS NULL THEN
+    statuses := ARRAY['sent', 'partially_sent', 'failed', 'cancelled']::mail.mail_status[];
+  ELSIF status NOT IN (SELECT unnest(enum_range(NULL::mail.mail_status))::text) THEN
+    RAISE EXCEPTION 'unknown mail status: % (expected one of %)', status,
+      array_to_string(enum_range(NULL::mail.mail_status), ', ') USING ERRCODE = '22023';
+  ELSE
+    statuses := ARRAY[status::mail.mail_status];
+  END IF;
+  DELETE FROM mail.outbox o WHERE o.created_at < before AND o.status = ANY (statuses);
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  RETURN deleted;
+END
+$$;
+
+-- Deletes event log rows logged before the given time; returns how many.
+CREATE OR REPLACE FUNCTION mail.purge_log(before timestamptz) RETURNS bigint
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  deleted bigint;
+BEGIN
+  IF before IS NULL THEN
+    RAISE EXCEPTION 'purge_log needs a time: events logged before it are deleted' USING ERRCODE = '22023';
+  END IF;
+  DELETE FROM mail.event_log e WHERE e.logged_at < before;
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  RETURN deleted;
+END
+$$;
+
+-- Adds an address to the suppression list (or updates its reason); true when it was not listed.
+CREATE OR REPLACE FUNCTION mail.suppress(address text, reason text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  addr text;
+  inserted boolean;
+BEGIN
+  SELECT lower(p.address) INTO addr FROM mail.parse_addresses(address, 'address') p;
+  IF addr IS NULL OR (SELECT count(*) FROM mail.parse_addresses(address, 'address')) <> 1 THEN
+    RAISE EXCEPTION 'suppress needs exactly one address: %', address USING ERRCODE = 'MA002';
+  END IF;
+  INSERT INTO mail.suppression AS s (address, reason) VALUES (addr, reason)
+  ON CONFLICT ON CONSTRAINT suppression_pkey DO UPDATE SET reason = EXCLUDED.reason
+  RETURNING (xmax = 0) INTO inserted;
+  RETURN inserted;
+END
+$$;
+
+-- Removes an address from the suppression list; true when it was listed.
+CREATE OR REPLACE FUNCTION mail.unsuppress(address text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+BEGIN
+  DELETE FROM mail.suppression s
+   WHERE s.address = lower(substring(btrim(address) FROM '<([^<>]*)>\s*$'))
+      OR s.address = lower(btrim(address));
+  RETURN FOUND;
+END
+$$;
