@@ -180,7 +180,24 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 DECLARE
   queued bigint;
   suppressed bigint;
+  bad record;
 BEGIN
+  -- The row trigger read the settings from transaction-local parameters, which a statement could
+  -- have changed while it ran; check its results against the settings themselves.
+  SELECT n.id, n.size_bytes, st.max_bytes INTO bad
+    FROM new_mail n,
+         (SELECT coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'message_lifetime'),
+                          '4 days')::interval AS lifetime,
+                 coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'max_message_bytes'),
+                          '26214400')::bigint AS max_bytes
+            FROM mail.setting s WHERE s.name IN ('message_lifetime', 'max_message_bytes')) st
+   WHERE n.size_bytes > st.max_bytes OR n.expires_at <> greatest(n.created_at, n.send_at) + st.lifetime
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'message of % bytes is over max_message_bytes (%), or its lifetime does not match the settings',
+      bad.size_bytes, bad.max_bytes USING ERRCODE = 'MA007';
+  END IF;
+
   WITH parsed AS (
     SELECT DISTINCT ON (n.id, lower(a.address))
            n.id AS mail_id, a.kind, a.ord, a.pos, a.address, a.display_name, a.domain, n.created_by,
