@@ -138,7 +138,9 @@ public final class MxResolver {
       }
     }
     if (!hosts.isEmpty()) {
-      return new Resolution(new MxRoute.Hosts(ascii, hosts), ttl);
+      // A host missing for now must not stay missing for a whole TTL.
+      return new Resolution(
+          new MxRoute.Hosts(ascii, hosts), temporary.isEmpty() ? ttl : Duration.ZERO);
     }
     if (!temporary.isEmpty()) {
       return temporary(
@@ -165,7 +167,10 @@ public final class MxResolver {
         Duration.ZERO);
   }
 
-  /** A then AAAA addresses; a failure only when neither family gave an address. */
+  /**
+   * A then AAAA addresses; a failure only when neither family gave an address. A partial answer has
+   * TTL zero so that it is not cached.
+   */
   private HostAddresses addresses(Name host) {
     List<InetAddress> addresses = new ArrayList<>();
     Duration ttl = MAX_CACHE_TTL;
@@ -184,8 +189,10 @@ public final class MxResolver {
         case NxDomain nxDomain -> {}
       }
     }
-    String failure =
-        addresses.isEmpty() && !failures.isEmpty() ? String.join("; ", failures) : null;
+    if (!failures.isEmpty() && !addresses.isEmpty()) {
+      return new HostAddresses(addresses, Duration.ZERO, null);
+    }
+    String failure = failures.isEmpty() ? null : String.join("; ", failures);
     return new HostAddresses(addresses, ttl, failure);
   }
 

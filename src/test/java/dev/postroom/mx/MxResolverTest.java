@@ -217,6 +217,26 @@ class MxResolverTest {
   }
 
   @Test
+  void routeMissingAHostThatFailedForNowIsNotCached() {
+    MutableClock clock = new MutableClock();
+    MxResolver caching = new MxResolver(dns.settings(), new Random(7), clock);
+    dns.ttl(60)
+        .mx("example.test", 10, "flaky.example.test")
+        .mx("example.test", 20, "backup.example.test")
+        .a("backup.example.test", "127.0.0.2")
+        .servfail("flaky.example.test");
+    assertThat(names(caching.resolve("example.test"))).containsExactly("backup.example.test");
+
+    dns.reset();
+    dns.mx("example.test", 10, "flaky.example.test")
+        .mx("example.test", 20, "backup.example.test")
+        .a("flaky.example.test", "127.0.0.1")
+        .a("backup.example.test", "127.0.0.2");
+    assertThat(names(caching.resolve("example.test")))
+        .containsExactly("flaky.example.test", "backup.example.test");
+  }
+
+  @Test
   void failuresAreNotCached() {
     MutableClock clock = new MutableClock();
     MxResolver caching = new MxResolver(dns.settings(), new Random(7), clock);
