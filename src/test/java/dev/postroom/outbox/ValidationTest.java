@@ -90,6 +90,12 @@ class ValidationTest {
             "MA007",
             "26214400"),
         refused(
+            "a size limit lifted by a session parameter mid-statement",
+            "INSERT INTO mail.outbox (recipients, body) SELECT 'a@example.com',"
+                + " set_config('postroom.max_message_bytes', '999999999', true) || repeat('x', 26214401)",
+            "MA007",
+            "26214400"),
+        refused(
             "attachments over max_message_bytes",
             "SELECT mail.send('a@example.com', attachments =>"
                 + " ARRAY[ROW('a.bin', NULL, decode(repeat('00', 20000000), 'hex'))::mail.attachment_in])",
