@@ -50,6 +50,7 @@ public final class QueueGauges implements AutoCloseable {
   private final AtomicLong oldestDueMillis = new AtomicLong();
   private final ScheduledExecutorService scheduler;
   private volatile boolean warned;
+  private volatile QueueSnapshot latest = new QueueSnapshot(0, 0, 0, 0, Duration.ZERO);
 
   /** Registers the gauges and refreshes them every {@code interval}, first at once. */
   public QueueGauges(DataSource dataSource, MeterRegistry registry, Duration interval) {
@@ -97,8 +98,14 @@ public final class QueueGauges implements AutoCloseable {
       depth.get("sending").set(snapshot.sending());
       due.set(snapshot.due());
       oldestDueMillis.set(snapshot.oldestDueAge().toMillis());
+      latest = snapshot;
       return snapshot;
     }
+  }
+
+  /** The last snapshot the background task read (all zero before the first). */
+  public QueueSnapshot latest() {
+    return latest;
   }
 
   private void refreshQuietly() {

@@ -39,7 +39,7 @@ final class GlobalOptions {
   @Option(
       names = "--log-format",
       paramLabel = "FORMAT",
-      description = "Log lines as ${COMPLETION-CANDIDATES} (default: text), on standard error.")
+      description = "Log lines as text (default) or json, on standard error.")
   void logFormat(LogFormat format) {
     if (format != null) {
       ctx.logFormat = format;

@@ -6,8 +6,6 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,20 +48,12 @@ final class StatusCommand implements Callable<Integer> {
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT * FROM mail.queue_status")) {
       ResultSetMetaData meta = rs.getMetaData();
-      List<String> columns = new ArrayList<>();
-      for (int i = 1; i <= meta.getColumnCount(); i++) {
-        columns.add(meta.getColumnLabel(i));
-      }
-      Table table = new Table(columns);
-      while (rs.next()) {
-        Object[] cells = new Object[columns.size()];
-        for (int i = 0; i < cells.length; i++) {
-          cells[i] = rs.getString(i + 1);
-        }
-        table.row(cells);
-      }
       ctx.out.println("Queue (mail.queue_status):");
-      table.print(ctx.out, "  ");
+      while (rs.next()) {
+        for (int i = 1; i <= meta.getColumnCount(); i++) {
+          line(meta.getColumnLabel(i).replace('_', ' '), rs.getString(i));
+        }
+      }
     }
     try (Statement st = c.createStatement();
         ResultSet rs =
@@ -156,7 +146,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private void line(String label, String value) {
-    ctx.out.printf("  %-13s %s%n", label, value == null ? "-" : value);
+    ctx.out.printf("  %-15s %s%n", label, value == null ? "-" : value);
   }
 
   private static String join(String... parts) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -236,6 +237,12 @@ public record DatabaseConfig(
 
   /** A connection pool; the caller closes it. Fails at once when the server cannot be reached. */
   public HikariDataSource pool(String poolName, int maximumSize) {
+    return pool(poolName, maximumSize, config -> {});
+  }
+
+  /** As {@link #pool(String, int)}, letting the caller add to the pool's settings first. */
+  public HikariDataSource pool(
+      String poolName, int maximumSize, Consumer<HikariConfig> customizer) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(jdbcUrl());
     config.setUsername(user);
@@ -245,6 +252,7 @@ public record DatabaseConfig(
     config.setPoolName(poolName);
     config.setMaximumPoolSize(maximumSize);
     config.setMinimumIdle(Math.min(2, maximumSize));
+    customizer.accept(config);
     return new HikariDataSource(config);
   }
 

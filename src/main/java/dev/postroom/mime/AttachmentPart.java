@@ -4,8 +4,8 @@ package dev.postroom.mime;
  * One attached file.
  *
  * @param filename the name shown to the recipient (any Unicode; encoded per RFC 2231)
- * @param contentType the MIME type, or null to guess it from the file name; an unparsable type is
- *     also replaced by the guess
+ * @param contentType the MIME type, or null to guess it from the file name; an unparsable type and
+ *     a bare application/octet-stream are also replaced by the guess
  * @param contentId the Content-ID (with or without angle brackets) that HTML refers to as {@code
  *     cid:}, or null. Set, it makes the attachment an inline part of a multipart/related body. An
  *     attachment without one is also inline when the HTML body refers to {@code cid:<filename>}.

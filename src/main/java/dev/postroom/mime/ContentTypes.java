@@ -6,7 +6,10 @@ import java.net.URLConnection;
 import java.util.Locale;
 import java.util.Map;
 
-/** The Content-Type of an attachment: the given one if it parses, else guessed from the name. */
+/**
+ * The Content-Type of an attachment: the given one if it parses and says more than "some bytes"
+ * (application/octet-stream, the database's default), else guessed from the file name.
+ */
 final class ContentTypes {
 
   static final String OCTET_STREAM = "application/octet-stream";
@@ -51,7 +54,7 @@ final class ContentTypes {
    */
   static String of(AttachmentPart attachment) {
     ContentType type = parse(attachment.contentType());
-    if (type == null) {
+    if (type == null || type.toString().equalsIgnoreCase(OCTET_STREAM)) {
       type = parse(guess(attachment.filename()));
     }
     if (type.match("text/csv") && type.getParameter("charset") == null) {

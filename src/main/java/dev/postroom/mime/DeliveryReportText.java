@@ -2,6 +2,7 @@ package dev.postroom.mime;
 
 import dev.postroom.mime.RecipientReport.Action;
 import java.util.List;
+import java.util.Locale;
 
 /** The human-readable first part of a delivery status notification, and its subject. */
 final class DeliveryReportText {
@@ -57,7 +58,7 @@ final class DeliveryReportText {
       text.append("<")
           .append(recipient.finalRecipient())
           .append(">: ")
-          .append(recipient.action().name().toLowerCase(java.util.Locale.ROOT))
+          .append(recipient.action().name().toLowerCase(Locale.ROOT))
           .append(", status ")
           .append(recipient.status())
           .append('\n');

@@ -2,6 +2,7 @@ package dev.postroom.mime;
 
 import jakarta.mail.internet.MimeUtility;
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * The body of a message/delivery-status part (RFC 3464 §2.1): per-message fields, then one block of
@@ -25,7 +26,7 @@ final class DeliveryStatusFields {
     for (RecipientReport recipient : report.recipients()) {
       fields.text.append("\r\n");
       fields.field("Final-Recipient", address(recipient.finalRecipient()));
-      fields.field("Action", recipient.action().name().toLowerCase(java.util.Locale.ROOT));
+      fields.field("Action", recipient.action().name().toLowerCase(Locale.ROOT));
       fields.field("Status", recipient.status());
       fields.field(
           "Remote-MTA", recipient.remoteMta() == null ? null : "dns; " + recipient.remoteMta());
@@ -62,16 +63,17 @@ final class DeliveryStatusFields {
     StringBuilder encoded = new StringBuilder("utf-8; ");
     address
         .codePoints()
-        .forEach(c -> {
-          if (c > ' ' && c < 0x7f && c != '\\' && c != '+' && c != '=') {
-            encoded.append((char) c);
-          } else {
-            encoded
-                .append("\\x{")
-                .append(Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT))
-                .append('}');
-          }
-        });
+        .forEach(
+            c -> {
+              if (c > ' ' && c < 0x7f && c != '\\' && c != '+' && c != '=') {
+                encoded.append((char) c);
+              } else {
+                encoded
+                    .append("\\x{")
+                    .append(Integer.toHexString(c).toUpperCase(Locale.ROOT))
+                    .append('}');
+              }
+            });
     return encoded.toString();
   }
 }

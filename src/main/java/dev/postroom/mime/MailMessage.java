@@ -42,6 +42,7 @@ public record MailMessage(
   /**
    * Headers the composer writes itself, plus Bcc and Return-Path, which never belong in a sent
    * message. An extra header may not replace or add to them, nor be any Content-* header.
+   * (Importance, X-Priority and Sensitivity may be given: they replace the composer's own.)
    */
   static final Set<String> RESERVED_HEADERS =
       Set.of(
@@ -54,9 +55,6 @@ public record MailMessage(
           "date",
           "message-id",
           "mime-version",
-          "importance",
-          "x-priority",
-          "sensitivity",
           "return-path");
 
   public MailMessage {
@@ -95,21 +93,22 @@ public record MailMessage(
       return Map.of();
     }
     Map<String, String> copy = new LinkedHashMap<>();
-    headers.forEach((name, value) -> {
-      if (name == null || !FIELD_NAME.matcher(name).matches()) {
-        throw new IllegalArgumentException("not a valid header name: " + name);
-      }
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (RESERVED_HEADERS.contains(lower) || lower.startsWith("content-")) {
-        throw new IllegalArgumentException(
-            "header " + name + " is written by the composer and cannot be set as extra header");
-      }
-      if (value == null) {
-        throw new IllegalArgumentException("header " + name + " has no value");
-      }
-      HeaderText.requireSingleLine("header " + name, value);
-      copy.put(name, value);
-    });
+    headers.forEach(
+        (name, value) -> {
+          if (name == null || !FIELD_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("not a valid header name: " + name);
+          }
+          String lower = name.toLowerCase(Locale.ROOT);
+          if (RESERVED_HEADERS.contains(lower) || lower.startsWith("content-")) {
+            throw new IllegalArgumentException(
+                "header " + name + " is written by the composer and cannot be set as extra header");
+          }
+          if (value == null) {
+            throw new IllegalArgumentException("header " + name + " has no value");
+          }
+          HeaderText.requireSingleLine("header " + name, value);
+          copy.put(name, value);
+        });
     return Collections.unmodifiableMap(copy);
   }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -32,6 +33,10 @@ public final class MessageComposer {
 
   private static final Pattern CID_REFERENCE = Pattern.compile("(?i)cid:([^\"'\\s<>()]+)");
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** Headers the composer writes from the message's fields that an extra header overrides. */
+  private static final Set<String> REPLACEABLE_HEADERS =
+      Set.of("importance", "x-priority", "sensitivity");
 
   private final Supplier<String> boundaries;
 
@@ -172,7 +177,13 @@ public final class MessageComposer {
       case NORMAL -> {}
     }
     for (Map.Entry<String, String> header : message.headers().entrySet()) {
-      mime.addHeader(header.getKey(), HeaderText.unstructured(header.getKey(), header.getValue()));
+      String name = header.getKey();
+      String value = HeaderText.unstructured(name, header.getValue());
+      if (REPLACEABLE_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+        mime.setHeader(name, value);
+      } else {
+        mime.addHeader(name, value);
+      }
     }
   }
 

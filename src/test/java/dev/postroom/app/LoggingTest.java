@@ -3,8 +3,13 @@ package dev.postroom.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.status.Status;
+import ch.qos.logback.core.status.StatusUtil;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,5 +61,18 @@ class LoggingTest {
     Logging.configure(LogFormat.TEXT, Level.DEBUG, new ByteArrayOutputStream()).close();
 
     assertThat(postroom.getLevel()).isEqualTo(before);
+  }
+
+  @Test
+  void theBundledLogbackConfigurationParsesWithoutErrors() throws Exception {
+    LoggerContext context = new LoggerContext();
+    JoranConfigurator configurator = new JoranConfigurator();
+    configurator.setContext(context);
+    configurator.doConfigure(Path.of("src/main/resources/logback.xml").toFile());
+
+    assertThat(new StatusUtil(context).getHighestLevel(0)).isLessThan(Status.WARN);
+    assertThat(context.getLogger("dev.postroom").getLevel()).isEqualTo(Level.INFO);
+    assertThat(context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getLevel())
+        .isEqualTo(Level.WARN);
   }
 }

@@ -18,6 +18,7 @@ import org.apache.james.mime4j.dom.Entity;
 import org.apache.james.mime4j.dom.Header;
 import org.apache.james.mime4j.dom.Message;
 import org.apache.james.mime4j.dom.Multipart;
+import org.apache.james.mime4j.dom.TextBody;
 import org.apache.james.mime4j.message.DefaultMessageBuilder;
 import org.junit.jupiter.api.Test;
 
@@ -128,8 +129,9 @@ class DeliveryReportComposerTest {
   @Test
   void aReportNeedsRecipientsAndValidStatusCodes() {
     assertThatThrownBy(() -> report(List.of())).hasMessageContaining("recipients");
-    assertThatThrownBy(() ->
-            new RecipientReport("a@example.org", Action.FAILED, "550", null, null, null, null))
+    assertThatThrownBy(
+            () ->
+                new RecipientReport("a@example.org", Action.FAILED, "550", null, null, null, null))
         .hasMessageContaining("5.1.1");
   }
 
@@ -160,7 +162,7 @@ class DeliveryReportComposerTest {
 
   private static String part(Message message, int index) {
     Entity part = ((Multipart) message.getBody()).getBodyParts().get(index);
-    return part.getBody() instanceof org.apache.james.mime4j.dom.TextBody
+    return part.getBody() instanceof TextBody
         ? text(part)
         : new String(Mime4j.bytes(part), StandardCharsets.US_ASCII);
   }

@@ -72,17 +72,21 @@ class MessageComposerAttachmentTest {
   }
 
   @Test
-  void aGivenContentTypeIsKeptAndAnUnparsableOneReplacedByTheGuess() {
+  void aGivenContentTypeIsKeptButAnUnparsableOrOctetStreamOneIsReplacedByTheGuess() {
     TestMail mail =
         new TestMail()
             .attach("invite.ics", "text/calendar; method=REQUEST", new byte[] {'B'})
-            .attach("scan.pdf", "pdf please", new byte[] {'%'});
+            .attach("scan.pdf", "pdf please", new byte[] {'%'})
+            .attach("photo.jpg", "application/octet-stream", new byte[] {'J'})
+            .attach("blob.dat", "application/octet-stream", new byte[] {0});
 
     List<Entity> attachments = attachments(parse(composer.toBytes(mail.build())));
 
     assertThat(attachments.get(0).getMimeType()).isEqualTo("text/calendar");
     assertThat(header(attachments.get(0), "Content-Type")).contains("method=REQUEST");
     assertThat(attachments.get(1).getMimeType()).isEqualTo("application/pdf");
+    assertThat(attachments.get(2).getMimeType()).isEqualTo("image/jpeg");
+    assertThat(attachments.get(3).getMimeType()).isEqualTo("application/octet-stream");
   }
 
   @Test

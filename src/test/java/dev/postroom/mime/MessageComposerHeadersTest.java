@@ -4,9 +4,12 @@ import static dev.postroom.mime.Mime4j.header;
 import static dev.postroom.mime.Mime4j.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import java.net.IDN;
 import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.james.mime4j.dom.Message;
@@ -29,7 +32,7 @@ class MessageComposerHeadersTest {
     mail.cc = List.of(new MailAddress("chloe@example.fr", "Chloé Dubois"));
     mail.replyTo = List.of(new MailAddress("support@example.com", "Support – Ærø"));
     mail.subject = "Rechnung für März — 請求書をお送りします 🎉 and a long tail of words to fold";
-    mail.headers = new java.util.LinkedHashMap<>();
+    mail.headers = new LinkedHashMap<>();
     mail.headers.put("X-Campaign", "Frühling 2026 🌸");
     mail.headers.put("List-Unsubscribe", "<mailto:unsubscribe@example.com?subject=stop>");
     mail.headers.put("Sender", "Relay <relay@example.com>");
@@ -42,9 +45,9 @@ class MessageComposerHeadersTest {
     assertThat(parsed.getTo().flatten())
         .extracting(Mailbox::getName, Mailbox::getAddress)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("山田 太郎", "taro@example.jp"),
-            org.assertj.core.groups.Tuple.tuple("Smith, Ann \"the boss\"", "ann@example.com"),
-            org.assertj.core.groups.Tuple.tuple(null, "bob@example.org"));
+            tuple("山田 太郎", "taro@example.jp"),
+            tuple("Smith, Ann \"the boss\"", "ann@example.com"),
+            tuple(null, "bob@example.org"));
     assertThat(parsed.getCc().flatten().get(0).getName()).isEqualTo("Chloé Dubois");
     assertThat(parsed.getReplyTo().flatten().get(0).getName()).isEqualTo("Support – Ærø");
     assertThat(parsed.getSubject()).isEqualTo(mail.subject);
@@ -53,7 +56,7 @@ class MessageComposerHeadersTest {
         .isEqualTo("<mailto:unsubscribe@example.com?subject=stop>");
     assertThat(parsed.getSender().getAddress()).isEqualTo("relay@example.com");
     assertThat(header(parsed, "Date")).isEqualTo("Sat, 28 Nov 2026 15:30:21 +0000");
-    assertThat(parsed.getDate()).isEqualTo(java.util.Date.from(mail.date));
+    assertThat(parsed.getDate()).isEqualTo(Date.from(mail.date));
     assertThat(header(parsed, "MIME-Version")).isEqualTo("1.0");
   }
 
@@ -121,6 +124,18 @@ class MessageComposerHeadersTest {
     assertThat(header(low, "Importance")).isEqualTo("low");
     assertThat(header(low, "X-Priority")).isEqualTo("5 (Lowest)");
     assertThat(header(low, "Sensitivity")).isEqualTo("Personal");
+  }
+
+  @Test
+  void anExtraPriorityHeaderReplacesTheOneDerivedFromImportance() {
+    TestMail mail = new TestMail();
+    mail.importance = Importance.HIGH;
+    mail.headers.put("X-Priority", "2 (High)");
+
+    byte[] composed = composer.toBytes(mail.build());
+
+    assertThat(header(parse(composed), "X-Priority")).isEqualTo("2 (High)");
+    assertThat(new String(composed, StandardCharsets.US_ASCII)).containsOnlyOnce("X-Priority");
   }
 
   @Test

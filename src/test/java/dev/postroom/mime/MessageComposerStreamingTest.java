@@ -1,9 +1,13 @@
 package dev.postroom.mime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +35,36 @@ class MessageComposerStreamingTest {
     assertThat(allocated)
         .as("bytes allocated while composing (one copy would be %d)", SIZE)
         .isLessThan(SIZE / 8);
+  }
+
+  @Test
+  void anAttachmentThatFailsWhileBeingReadFailsTheCompositionInsteadOfTruncatingIt() {
+    ContentSource failing =
+        new ContentSource() {
+          @Override
+          public InputStream open() {
+            return new SequenceInputStream(
+                new ByteArrayInputStream(new byte[10_000]),
+                new InputStream() {
+                  @Override
+                  public int read() throws IOException {
+                    throw new IOException("large object vanished");
+                  }
+                });
+          }
+
+          @Override
+          public long size() {
+            return 20_000;
+          }
+        };
+    TestMail mail = new TestMail();
+    mail.attachments.add(new AttachmentPart("lost.bin", null, null, failing));
+
+    assertThatThrownBy(
+            () -> new MessageComposer().writeTo(mail.build(), new CountingOutputStream()))
+        .isInstanceOf(IOException.class)
+        .hasStackTraceContaining("large object vanished");
   }
 
   /** Deterministic bytes produced on demand, never held in memory. */
