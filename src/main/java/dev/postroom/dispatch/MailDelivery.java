@@ -8,7 +8,6 @@ import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.outbox.DeliveryRecord;
 import dev.postroom.outbox.DeliveryStore;
 import dev.postroom.outbox.ReportedMail;
-import dev.postroom.smtp.EnhancedCode;
 import dev.postroom.smtp.MessageContent;
 import dev.postroom.smtp.Reply;
 import dev.postroom.smtp.SmtpException;
@@ -261,12 +260,7 @@ final class MailDelivery {
   }
 
   static Reply local(int code, String enhanced, String text) {
-    String[] p = enhanced.split("\\.");
-    return new Reply(
-        code,
-        new EnhancedCode(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])),
-        List.of(text),
-        true);
+    return Reply.local(code, enhanced, text);
   }
 
   static String stageName(Enum<?> stage) {

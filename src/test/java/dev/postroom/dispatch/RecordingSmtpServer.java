@@ -40,13 +40,18 @@ final class RecordingSmtpServer implements AutoCloseable {
   private volatile boolean refusing;
   private volatile boolean closed;
 
-  private RecordingSmtpServer() throws IOException {
-    socket = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+  private RecordingSmtpServer(InetAddress address, int port) throws IOException {
+    socket = new ServerSocket(port, 200, address);
     Thread.ofPlatform().daemon().name("recording-smtp-accept").start(this::acceptLoop);
   }
 
   static RecordingSmtpServer start() throws IOException {
-    return new RecordingSmtpServer();
+    return new RecordingSmtpServer(InetAddress.getLoopbackAddress(), 0);
+  }
+
+  /** A server on a given loopback address and port (0: any), e.g. to play one MX host. */
+  static RecordingSmtpServer start(String address, int port) throws IOException {
+    return new RecordingSmtpServer(InetAddress.getByName(address), port);
   }
 
   int port() {
