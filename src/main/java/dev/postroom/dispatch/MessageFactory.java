@@ -88,7 +88,11 @@ final class MessageFactory {
                         remoteMta(r.remoteHost()),
                         r.replyCode() == null
                             ? null
-                            : "smtp; " + r.replyCode() + " " + nullToEmpty(r.replyText()),
+                            : "smtp; "
+                                + r.replyCode()
+                                + (r.enhancedCode() == null ? "" : " " + r.enhancedCode())
+                                + " "
+                                + nullToEmpty(r.replyText()),
                         r.lastAttempt(),
                         null))
             .toList();

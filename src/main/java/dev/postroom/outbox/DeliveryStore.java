@@ -21,17 +21,17 @@ public final class DeliveryStore {
         UPDATE mail.outbox o
            SET updated_at = :now,
                status = coalesce(:status::mail.mail_status, o.status),
-               next_attempt_at = coalesce(:next, o.next_attempt_at),
-               lease_token = CASE WHEN :finished THEN NULL ELSE o.lease_token END,
-               lease_expires_at = CASE WHEN :finished THEN NULL ELSE o.lease_expires_at END,
-               claimed_by = CASE WHEN :finished THEN NULL ELSE o.claimed_by END,
-               sent_at = CASE WHEN :status IN ('sent', 'partially_sent') THEN :now
+               next_attempt_at = coalesce(:next::timestamptz, o.next_attempt_at),
+               lease_token = CASE WHEN :finished::boolean THEN NULL ELSE o.lease_token END,
+               lease_expires_at = CASE WHEN :finished::boolean THEN NULL ELSE o.lease_expires_at END,
+               claimed_by = CASE WHEN :finished::boolean THEN NULL ELSE o.claimed_by END,
+               sent_at = CASE WHEN :status::text IN ('sent', 'partially_sent') THEN :now
                               ELSE o.sent_at END,
-               account_id = coalesce(:account, o.account_id),
-               last_reply_code = CASE WHEN :finished THEN :code ELSE o.last_reply_code END,
-               last_enhanced_code = CASE WHEN :finished THEN :enhanced
+               account_id = coalesce(:account::int, o.account_id),
+               last_reply_code = CASE WHEN :finished::boolean THEN :code::int ELSE o.last_reply_code END,
+               last_enhanced_code = CASE WHEN :finished::boolean THEN :enhanced::text
                                          ELSE o.last_enhanced_code END,
-               last_reply_text = CASE WHEN :finished THEN :text ELSE o.last_reply_text END
+               last_reply_text = CASE WHEN :finished::boolean THEN :text::text ELSE o.last_reply_text END
          WHERE o.id = :mail AND o.lease_token = :token::uuid AND o.status = 'sending'
         RETURNING o.id),
       recipients AS (
@@ -44,7 +44,7 @@ public final class DeliveryStore {
                remote_host = coalesce(u.host, r.remote_host),
                forward_path = coalesce(u.fwd, r.forward_path),
                delivered_at = CASE WHEN u.status = 'delivered' THEN :now ELSE r.delivered_at END,
-               next_attempt_at = CASE WHEN u.status = 'deferred' THEN :next END,
+               next_attempt_at = CASE WHEN u.status = 'deferred' THEN :next::timestamptz END,
                updated_at = :now
           FROM unnest(:rids, :rstatuses, :rcodes, :renhanced, :rtexts, :rstages, :rhosts, :rfwds)
                  AS u(id, status, code, enhanced, text, stage, host, fwd)

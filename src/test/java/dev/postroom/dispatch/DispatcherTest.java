@@ -43,6 +43,7 @@ class DispatcherTest {
   }
 
   private void drain(String name) throws InterruptedException {
+    clock.catchUp(Duration.ofSeconds(1));
     try (Dispatcher d = mail.dispatcher(name, clock)) {
       d.runUntilIdle();
     }

@@ -79,7 +79,7 @@ final class MailFixture {
               .bind("p", profile)
               .bind("a", account)
               .bind("s", sequence)
-              .mapTo(Object.class)
+              .mapTo(String.class)
               .findOne();
         });
   }
@@ -90,7 +90,7 @@ final class MailFixture {
             h.createQuery("SELECT mail.configure(:n, :v)")
                 .bind("n", name)
                 .bind("v", value)
-                .mapTo(Object.class)
+                .mapTo(String.class)
                 .findOne());
   }
 

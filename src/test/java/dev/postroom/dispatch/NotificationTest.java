@@ -44,6 +44,7 @@ class NotificationTest {
   }
 
   private void drain() throws InterruptedException {
+    clock.catchUp(Duration.ofSeconds(1));
     try (Dispatcher d = mail.dispatcher("d", clock)) {
       d.runUntilIdle();
     }

@@ -22,6 +22,14 @@ public final class ManualClock extends Clock {
     now = now.plus(d);
   }
 
+  /** Moves to the real time plus {@code ahead} unless this clock is already past it. */
+  public synchronized void catchUp(Duration ahead) {
+    Instant real = Instant.now().plus(ahead);
+    if (now.isBefore(real)) {
+      now = real;
+    }
+  }
+
   public void set(Instant instant) {
     now = instant;
   }
