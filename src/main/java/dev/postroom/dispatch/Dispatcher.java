@@ -5,6 +5,7 @@ import dev.postroom.outbox.ClaimedMail;
 import dev.postroom.outbox.DeliveryAttachment;
 import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.outbox.DeliveryStore;
+import dev.postroom.outbox.OutboxJdbi;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -82,7 +83,7 @@ public final class Dispatcher implements AutoCloseable {
     this.listenConnections = listenConnections;
     this.clock = clock;
     this.random = random;
-    Jdbi jdbi = Jdbi.create(pool);
+    Jdbi jdbi = OutboxJdbi.create(pool);
     this.claims = new ClaimStore(jdbi);
     this.store = new DeliveryStore(jdbi, config.name());
     this.routes = new AccountRoutes(clock);

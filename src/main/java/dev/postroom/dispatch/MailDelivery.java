@@ -107,12 +107,21 @@ final class MailDelivery {
       boolean hasNext)
       throws InterruptedException {
     ReportedMail reported =
-        attempt.mail.isNotification() ? store.reported(attempt.mail.reportFor()) : null;
-    MessageContent content =
-        MessageContent.of(
-            reported != null
-                ? messages.report(attempt.mail, reported, account)
-                : messages.compose(attempt.mail, attempt.recipients, attachments, account));
+        attempt.mail.isNotification()
+            ? store.reported(attempt.mail.reportFor(), "delay".equals(attempt.mail.reportKind()))
+            : null;
+    MessageContent content;
+    try {
+      content =
+          MessageContent.of(
+              reported != null
+                  ? messages.report(attempt.mail, reported, account)
+                  : messages.compose(attempt.mail, attempt.recipients, attachments, account));
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      Reply reply = local(554, "5.6.0", "the message cannot be composed: " + e.getMessage());
+      recipients.forEach(r -> attempt.result(r, "failed", reply, "compose", null, null, account.name()));
+      return List.of();
+    }
     String reversePath = MessageFactory.reversePath(attempt.mail, account);
     if ("mx".equals(account.delivery())) {
       return mx.send(account, attempt, recipients, reversePath, content, hasNext);

@@ -74,28 +74,7 @@ final class MessageFactory {
     String reportingMta =
         account.heloName() != null ? account.heloName() : AccountRoutes.defaultHeloName();
     List<RecipientReport> entries =
-        reported.failed().stream()
-            .map(
-                r ->
-                    new RecipientReport(
-                        r.address(),
-                        RecipientReport.Action.FAILED,
-                        r.expired()
-                            ? "4.4.7"
-                            : r.enhancedCode() != null
-                                ? r.enhancedCode()
-                                : (r.replyCode() != null && r.replyCode() < 500 ? "4.0.0" : "5.0.0"),
-                        remoteMta(r.remoteHost()),
-                        r.replyCode() == null
-                            ? null
-                            : "smtp; "
-                                + r.replyCode()
-                                + (r.enhancedCode() == null ? "" : " " + r.enhancedCode())
-                                + " "
-                                + nullToEmpty(r.replyText()),
-                        r.lastAttempt(),
-                        null))
-            .toList();
+        reported.recipients().stream().map(r -> entry(r, reported)).toList();
     StringBuilder headers = new StringBuilder();
     headers.append("Message-ID: ").append(reported.messageId()).append("\r\n");
     if (reported.sender() != null) {
@@ -116,6 +95,31 @@ final class MessageFactory {
             entries,
             notification.messageId(),
             notification.createdAt()));
+  }
+
+  private static RecipientReport entry(ReportedMail.Recipient r, ReportedMail reported) {
+    String status =
+        r.expired()
+            ? "4.4.7"
+            : r.enhancedCode() != null
+                ? r.enhancedCode()
+                : (r.replyCode() != null && r.replyCode() < 500 ? "4.0.0" : "5.0.0");
+    String diagnostic =
+        r.replyCode() == null
+            ? null
+            : "smtp; "
+                + r.replyCode()
+                + (r.enhancedCode() == null ? "" : " " + r.enhancedCode())
+                + " "
+                + nullToEmpty(r.replyText());
+    return new RecipientReport(
+        r.address(),
+        reported.delay() ? RecipientReport.Action.DELAYED : RecipientReport.Action.FAILED,
+        status,
+        remoteMta(r.remoteHost()),
+        diagnostic,
+        r.lastAttempt(),
+        reported.delay() ? reported.expiresAt() : null);
   }
 
   private static String remoteMta(String remoteHost) {

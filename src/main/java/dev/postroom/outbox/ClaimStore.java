@@ -39,7 +39,7 @@ public final class ClaimStore {
         SELECT id, :now, 'claimed', :dispatcher, created_by FROM claimed)
       SELECT c.id, c.lease_token, c.attempts, c.profile_id, c.subject, c.body, c.body_format,
              c.from_address, c.reply_to, c.importance, c.sensitivity, c.message_id,
-             c.created_at, c.expires_at, c.report_for, c.created_by,
+             c.created_at, c.expires_at, c.report_for, c.report_kind, c.created_by,
              (SELECT array_agg(e.key || ': ' || e.value) FROM jsonb_each_text(c.headers) e)
                AS header_lines,
              ARRAY(SELECT a.filename FROM mail.attachment a WHERE a.mail_id = c.id ORDER BY a.id)
@@ -207,6 +207,7 @@ public final class ClaimStore {
         instant(rs, "created_at"),
         instant(rs, "expires_at"),
         rs.getObject("report_for", Long.class),
+        rs.getString("report_kind"),
         rs.getString("created_by"),
         Arrays.asList(names));
   }

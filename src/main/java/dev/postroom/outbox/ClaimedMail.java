@@ -12,6 +12,7 @@ import java.util.UUID;
  *
  * @param headers extra headers from the {@code headers} jsonb, name to value
  * @param reportFor the mail this one is a delivery status notification for, else null
+ * @param reportKind for a notification: failure or delay
  */
 public record ClaimedMail(
     long id,
@@ -30,6 +31,7 @@ public record ClaimedMail(
     Instant createdAt,
     Instant expiresAt,
     Long reportFor,
+    String reportKind,
     String createdBy,
     List<String> attachmentNames) {
 

@@ -90,17 +90,48 @@ public final class DeliveryStore {
            AND EXISTS (SELECT 1 FROM mail.recipient r
                         WHERE r.mail_id = o.id AND r.status = 'failed')),
       dsn AS (
-        INSERT INTO mail.outbox (recipients, subject, body, profile_id, report_for, created_by)
+        INSERT INTO mail.outbox
+          (recipients, subject, body, profile_id, report_for, report_kind, created_by)
         SELECT sender, 'Undelivered Mail Returned to Sender',
                'Some recipients of your message "' || coalesce(subject, '') || '" could not be'
                  || ' reached. The delivery status report is attached.',
-               profile_id, id, created_by
+               profile_id, id, 'failure', created_by
           FROM original WHERE sender IS NOT NULL
         RETURNING id, report_for)
       INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher, created_by)
       SELECT d.report_for, :now, 'notification_queued',
              'delivery status notification ' || d.id || ' queued for the sender', :dispatcher,
              o.created_by
+        FROM dsn d JOIN original o ON o.id = d.report_for
+      """;
+
+  /**
+   * Queues one "still trying" notification for a mail deferred longer than
+   * {@code notify_sender_on_delay}, at most once per mail.
+   */
+  private static final String NOTIFY_DELAY =
+      """
+      WITH original AS (
+        SELECT o.id, o.profile_id, o.created_by, o.subject,
+               coalesce(o.from_address, a.from_address) AS sender
+          FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
+         WHERE o.id = :mail AND o.report_for IS NULL
+           AND mail.setting('notify_sender_on_delay') IS NOT NULL
+           AND o.created_at + mail.setting('notify_sender_on_delay')::interval <= :now
+           AND NOT EXISTS (SELECT 1 FROM mail.outbox d
+                            WHERE d.report_for = o.id AND d.report_kind = 'delay')),
+      dsn AS (
+        INSERT INTO mail.outbox
+          (recipients, subject, body, profile_id, report_for, report_kind, created_by)
+        SELECT sender, 'Delayed Mail (still being retried)',
+               'Your message "' || coalesce(subject, '') || '" has not been delivered to every'
+                 || ' recipient yet. Postroom keeps trying; the status report is attached.',
+               profile_id, id, 'delay', created_by
+          FROM original WHERE sender IS NOT NULL
+        RETURNING id, report_for)
+      INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher, created_by)
+      SELECT d.report_for, :now, 'notification_queued',
+             'delay notification ' || d.id || ' queued for the sender', :dispatcher, o.created_by
         FROM dsn d JOIN original o ON o.id = d.report_for
       """;
 
@@ -249,8 +280,11 @@ public final class DeliveryStore {
             .list());
   }
 
-  /** The mail a notification reports on, or null when it has been purged. */
-  public ReportedMail reported(long mailId) {
+  /**
+   * The mail a notification reports on, with its failed recipients (or, for a delay report, its
+   * deferred ones); null when it has been purged.
+   */
+  public ReportedMail reported(long mailId, boolean delay) {
     return jdbi.withHandle(
         h -> {
           List<ReportedMail.Recipient> failed =
@@ -262,9 +296,11 @@ public final class DeliveryStore {
                                       WHERE e.mail_id = r.mail_id AND e.recipient_id = r.id
                                         AND e.event = 'expired') AS expired
                         FROM mail.recipient r
-                       WHERE r.mail_id = :id AND r.status = 'failed' ORDER BY r.id
+                       WHERE r.mail_id = :id AND r.status = :status::mail.recipient_status
+                       ORDER BY r.id
                       """)
                   .bind("id", mailId)
+                  .bind("status", delay ? "deferred" : "failed")
                   .map(
                       (rs, ctx) ->
                           new ReportedMail.Recipient(
@@ -278,7 +314,7 @@ public final class DeliveryStore {
                   .list();
           return h.createQuery(
                   """
-                  SELECT o.id, o.message_id, o.created_at, o.subject,
+                  SELECT o.id, o.message_id, o.created_at, o.subject, o.expires_at,
                          coalesce(o.from_address, a.from_address) AS sender, a.name AS account
                     FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
                    WHERE o.id = :id
@@ -293,6 +329,8 @@ public final class DeliveryStore {
                           rs.getString("subject"),
                           rs.getString("sender"),
                           rs.getString("account"),
+                          ClaimStore.instant(rs, "expires_at"),
+                          delay,
                           failed))
               .findOne()
               .orElse(null);
@@ -359,8 +397,14 @@ public final class DeliveryStore {
                 .bindArray("etexts", String.class, map(es, DeliveryEvent::replyText))
                 .mapTo(Long.class)
                 .one();
-          if (held > 0 && f != null && FAILED.contains(f.status()) && !r.mail().isNotification()) {
-            h.createUpdate(NOTIFY_SENDER)
+          String notify =
+              f == null || r.mail().isNotification()
+                  ? null
+                  : FAILED.contains(f.status())
+                      ? NOTIFY_SENDER
+                      : f.status().equals("retrying") ? NOTIFY_DELAY : null;
+          if (held > 0 && notify != null) {
+            h.createUpdate(notify)
                 .bind("mail", r.mail().id())
                 .bind("now", ts(r.now()))
                 .bind("dispatcher", dispatcher)

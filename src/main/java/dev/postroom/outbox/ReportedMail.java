@@ -4,7 +4,8 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A mail a delivery status notification reports on, with its recipients that failed.
+ * A mail a delivery status notification reports on, with its recipients that failed (or, for a
+ * delay report, those still deferred).
  *
  * @param sender the original sender (the mail's from address, else its account's)
  */
@@ -15,7 +16,9 @@ public record ReportedMail(
     String subject,
     String sender,
     String accountName,
-    List<Recipient> failed) {
+    Instant expiresAt,
+    boolean delay,
+    List<Recipient> recipients) {
 
   /** A failed recipient and the reply that decided it; {@code expired}: it ran out of time. */
   public record Recipient(

@@ -153,4 +153,28 @@ class NotificationTest {
     drain();
     assertThat(mail.recipients(third)).extracting(Rcpt::status).containsExactly("delivered");
   }
+
+  @Test
+  void aMailDeferredLongerThanTheDelaySettingSendsOneStillTryingReport() throws Exception {
+    mail.configure("notify_sender_on_delay", "1 minute");
+    smtp.rcptRule(a -> a.startsWith("grey") ? "451 4.7.1 greylisted, try again later" : null);
+    long id = mail.send("grey@example.com", "Slow");
+    drain();
+    assertThat(mail.events(id)).doesNotContain("notification_queued");
+
+    clock.advance(Duration.ofMinutes(2));
+    drain();
+    clock.advance(Duration.ofMinutes(10));
+    drain();
+
+    List<RecordingSmtpServer.Received> reports =
+        smtp.received().stream().filter(r -> r.from().isEmpty()).toList();
+    assertThat(reports).hasSize(1);
+    assertThat(reports.get(0).data())
+        .contains("Subject: Delayed Mail (still being retried)")
+        .contains("Action: delayed")
+        .contains("Status: 4.7.1")
+        .contains("Will-Retry-Until:");
+    assertThat(mail.mail(id).status()).isEqualTo("retrying");
+  }
 }
