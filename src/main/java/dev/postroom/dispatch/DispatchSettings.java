@@ -25,7 +25,11 @@ record DispatchSettings(
     Map<String, String> s =
         store.settings(
             List.of(
-                "max_attempts", "lease_duration", "notify_sender_on_failure", "dns_servers", "mx_port"));
+                "max_attempts",
+                "lease_duration",
+                "notify_sender_on_failure",
+                "dns_servers",
+                "mx_port"));
     List<Duration> schedule =
         store.retryScheduleSeconds().stream()
             .map(seconds -> Duration.ofMillis(Math.round(seconds * 1000)))

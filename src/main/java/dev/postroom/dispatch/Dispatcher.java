@@ -96,7 +96,7 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     refresh();
-    writer = new RecordWriter(store, 2, config.name());
+    writer = new RecordWriter(store, 1, config.name());
     delivery =
         new MailDelivery(
             store,

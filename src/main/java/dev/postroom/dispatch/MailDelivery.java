@@ -119,7 +119,8 @@ final class MailDelivery {
                   : messages.compose(attempt.mail, attempt.recipients, attachments, account));
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       Reply reply = local(554, "5.6.0", "the message cannot be composed: " + e.getMessage());
-      recipients.forEach(r -> attempt.result(r, "failed", reply, "compose", null, null, account.name()));
+      recipients.forEach(
+          r -> attempt.result(r, "failed", reply, "compose", null, null, account.name()));
       return List.of();
     }
     String reversePath = MessageFactory.reversePath(attempt.mail, account);
@@ -142,7 +143,9 @@ final class MailDelivery {
     return switch (result) {
       case SmtpExchange.Result.NoConnection(SmtpException e) -> {
         Reply reply =
-            e.reply() != null ? e.reply() : local(451, "4.4.1", "cannot connect: " + e.getMessage());
+            e.reply() != null
+                ? e.reply()
+                : local(451, "4.4.1", "cannot connect: " + e.getMessage());
         String host = account.host() + ":" + account.port();
         for (DeliveryRecipient r : recipients) {
           attempt.result(r, "deferred", reply, stageName(e.stage()), host, null, account.name());

@@ -5,11 +5,11 @@ import dev.postroom.mime.BodyFormat;
 import dev.postroom.mime.ContentSource;
 import dev.postroom.mime.DeliveryReport;
 import dev.postroom.mime.DeliveryReportComposer;
-import dev.postroom.mime.RecipientReport;
 import dev.postroom.mime.Importance;
 import dev.postroom.mime.MailAddress;
 import dev.postroom.mime.MailMessage;
 import dev.postroom.mime.MessageComposer;
+import dev.postroom.mime.RecipientReport;
 import dev.postroom.mime.Sensitivity;
 import dev.postroom.outbox.ClaimedMail;
 import dev.postroom.outbox.DeliveryAccount;
@@ -67,8 +67,8 @@ final class MessageFactory {
   }
 
   /**
-   * The RFC 3464 report of a notification mail: to the original sender, from the account's
-   * address, one entry per failed recipient of the reported mail.
+   * The RFC 3464 report of a notification mail: to the original sender, from the account's address,
+   * one entry per failed recipient of the reported mail.
    */
   byte[] report(ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
     String reportingMta =
@@ -80,7 +80,8 @@ final class MessageFactory {
     if (reported.sender() != null) {
       headers.append("From: ").append(parse(reported.sender()).address()).append("\r\n");
     }
-    if (reported.subject() != null && reported.subject().chars().allMatch(c -> c >= 32 && c < 127)) {
+    if (reported.subject() != null
+        && reported.subject().chars().allMatch(c -> c >= 32 && c < 127)) {
       headers.append("Subject: ").append(reported.subject()).append("\r\n");
     }
     return reports.toBytes(

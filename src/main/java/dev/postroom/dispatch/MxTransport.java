@@ -62,7 +62,8 @@ final class MxTransport {
     recipients.forEach(r -> byDomain.computeIfAbsent(r.domain(), d -> new ArrayList<>()).add(r));
     List<DeliveryRecipient> carry = new ArrayList<>();
     for (var entry : byDomain.entrySet()) {
-      carry.addAll(sendToDomain(account, attempt, entry.getKey(), entry.getValue(), reversePath, content));
+      carry.addAll(
+          sendToDomain(account, attempt, entry.getKey(), entry.getValue(), reversePath, content));
     }
     if (!carry.isEmpty()) {
       attempt.event(
@@ -84,25 +85,55 @@ final class MxTransport {
       throws InterruptedException {
     Instant paused = pausedUntil.get(domain);
     if (paused != null && clock.instant().isBefore(paused)) {
-      record(attempt, group, "deferred", local(451, "4.7.0", "domain " + domain + " is paused after throttling until " + paused), null, account);
+      record(
+          attempt,
+          group,
+          "deferred",
+          local(451, "4.7.0", "domain " + domain + " is paused after throttling until " + paused),
+          null,
+          account);
       return List.of();
     }
     MxRoute route = resolver().resolve(domain);
     switch (route) {
       case MxRoute.NullMx n -> {
-        record(attempt, group, "failed", local(556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)"), null, account);
+        record(
+            attempt,
+            group,
+            "failed",
+            local(556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)"),
+            null,
+            account);
         return List.of();
       }
       case MxRoute.NoSuchDomain n -> {
-        record(attempt, group, "failed", local(550, "5.1.2", "domain " + domain + " does not exist"), null, account);
+        record(
+            attempt,
+            group,
+            "failed",
+            local(550, "5.1.2", "domain " + domain + " does not exist"),
+            null,
+            account);
         return List.of();
       }
       case MxRoute.NoUsableHosts n -> {
-        record(attempt, group, "failed", local(550, "5.4.4", "no MX host of " + domain + " resolves: " + n.reason()), null, account);
+        record(
+            attempt,
+            group,
+            "failed",
+            local(550, "5.4.4", "no MX host of " + domain + " resolves: " + n.reason()),
+            null,
+            account);
         return List.of();
       }
       case MxRoute.TemporaryFailure t -> {
-        record(attempt, group, "deferred", local(451, "4.4.3", "DNS lookup of " + domain + " failed: " + t.reason()), null, account);
+        record(
+            attempt,
+            group,
+            "deferred",
+            local(451, "4.4.3", "DNS lookup of " + domain + " failed: " + t.reason()),
+            null,
+            account);
         return group;
       }
       case MxRoute.Hosts hosts -> {

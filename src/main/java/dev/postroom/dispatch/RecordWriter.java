@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
  * the writers take whatever has queued up and commit it in one transaction, so under load many
  * mails share one commit (and one WAL flush), and at light load a record is written at once.
  *
- * <p>If a shared transaction fails for a reason other than the connection, its records are
- * written one by one, so one bad record cannot hold back the others.
+ * <p>If a shared transaction fails for a reason other than the connection, its records are written
+ * one by one, so one bad record cannot hold back the others.
  */
 final class RecordWriter implements AutoCloseable {
   static final int MAX_BATCH = 200;

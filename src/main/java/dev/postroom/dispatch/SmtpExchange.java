@@ -58,7 +58,8 @@ final class SmtpExchange {
     Map<String, List<DeliveryRecipient>> byAddress = new LinkedHashMap<>();
     for (DeliveryRecipient r : recipients) {
       byAddress
-          .computeIfAbsent(envelopeAddress.apply(r).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+          .computeIfAbsent(
+              envelopeAddress.apply(r).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
           .add(r);
     }
     List<String> envelopeRecipients =

@@ -75,9 +75,13 @@ public final class ClaimStore {
         h.createUpdate(
                 """
                 UPDATE mail.outbox o SET lease_expires_at = :until
-                  FROM unnest(:ids, :tokens) AS held(id, token)
-                 WHERE o.id = held.id AND o.lease_token = held.token::uuid
-                   AND o.status = 'sending'
+                 WHERE o.id IN (
+                   SELECT x.id FROM mail.outbox x
+                     JOIN unnest(:ids, :tokens) AS held(id, token)
+                       ON x.id = held.id AND x.lease_token = held.token::uuid
+                    WHERE x.status = 'sending'
+                    ORDER BY x.id
+                      FOR UPDATE OF x SKIP LOCKED)
                 """)
             .bind("until", ts(until))
             .bindArray("ids", Long.class, ids(mails))

@@ -15,66 +15,6 @@ import org.jdbi.v3.core.Jdbi;
  * the one fenced write that records an attempt's results.
  */
 public final class DeliveryStore {
-  private static final String RECORD =
-      """
-      WITH held AS (
-        UPDATE mail.outbox o
-           SET updated_at = :now,
-               status = coalesce(:status::mail.mail_status, o.status),
-               next_attempt_at = coalesce(:next::timestamptz, o.next_attempt_at),
-               lease_token = CASE WHEN :finished::boolean THEN NULL ELSE o.lease_token END,
-               lease_expires_at = CASE WHEN :finished::boolean THEN NULL ELSE o.lease_expires_at END,
-               claimed_by = CASE WHEN :finished::boolean THEN NULL ELSE o.claimed_by END,
-               sent_at = CASE WHEN :status::text IN ('sent', 'partially_sent') THEN :now
-                              ELSE o.sent_at END,
-               account_id = coalesce(:account::int, o.account_id),
-               last_reply_code = CASE WHEN :finished::boolean THEN :code::int ELSE o.last_reply_code END,
-               last_enhanced_code = CASE WHEN :finished::boolean THEN :enhanced::text
-                                         ELSE o.last_enhanced_code END,
-               last_reply_text = CASE WHEN :finished::boolean THEN :text::text ELSE o.last_reply_text END
-         WHERE o.id = :mail AND o.lease_token = :token::uuid AND o.status = 'sending'
-        RETURNING o.id),
-      recipients AS (
-        UPDATE mail.recipient r
-           SET status = u.status::mail.recipient_status, attempts = r.attempts + 1,
-               reply_code = coalesce(u.code, r.reply_code),
-               enhanced_code = coalesce(u.enhanced, r.enhanced_code),
-               reply_text = coalesce(u.text, r.reply_text),
-               smtp_stage = coalesce(u.stage, r.smtp_stage),
-               remote_host = coalesce(u.host, r.remote_host),
-               forward_path = coalesce(u.fwd, r.forward_path),
-               delivered_at = CASE WHEN u.status = 'delivered' THEN :now ELSE r.delivered_at END,
-               next_attempt_at = CASE WHEN u.status = 'deferred' THEN :next::timestamptz END,
-               updated_at = :now
-          FROM unnest(:rids, :rstatuses, :rcodes, :renhanced, :rtexts, :rstages, :rhosts, :rfwds)
-                 AS u(id, status, code, enhanced, text, stage, host, fwd)
-         WHERE r.id = u.id AND r.mail_id = :mail AND r.status IN ('pending', 'deferred')
-           AND EXISTS (SELECT 1 FROM held)),
-      suppressed AS (
-        INSERT INTO mail.suppression (address, reason, mail_id)
-        SELECT DISTINCT ON (lower(r.address)) lower(r.address),
-               'hard bounce ' || u.code || ' ' || u.enhanced || ': ' || left(u.text, 200), :mail
-          FROM unnest(:rids, :rstatuses, :rcodes, :renhanced, :rtexts)
-                 AS u(id, status, code, enhanced, text)
-          JOIN mail.recipient r ON r.id = u.id AND r.mail_id = :mail
-         WHERE u.status = 'failed' AND EXISTS (SELECT 1 FROM held)
-           AND coalesce(mail.setting('suppress_hard_bounces'), 'true')::boolean
-           AND u.enhanced = ANY (string_to_array(
-                 replace(coalesce(mail.setting('hard_bounce_codes'), ''), ' ', ''), ','))
-        ON CONFLICT (address) DO NOTHING
-        RETURNING address),
-      events AS (
-        INSERT INTO mail.event_log (mail_id, recipient_id, logged_at, event, account_name,
-                                    remote_host, smtp_stage, reply_code, enhanced_code,
-                                    reply_text, dispatcher, created_by)
-        SELECT :mail, e.rid, :now, e.event, e.account, e.host, e.stage, e.code, e.enhanced,
-               e.text, :dispatcher, :createdBy
-          FROM unnest(:erids, :eevents, :eaccounts, :ehosts, :estages, :ecodes, :eenhanced,
-                      :etexts) AS e(rid, event, account, host, stage, code, enhanced, text)
-         WHERE EXISTS (SELECT 1 FROM held))
-      SELECT count(*) FROM held
-      """;
-
   /**
    * Queues a delivery status notification to the sender of a mail that ended with failed
    * recipients, when {@code notify_sender_on_failure} is on. Never for a notification itself.
@@ -106,8 +46,8 @@ public final class DeliveryStore {
       """;
 
   /**
-   * Queues one "still trying" notification for a mail deferred longer than
-   * {@code notify_sender_on_delay}, at most once per mail.
+   * Queues one "still trying" notification for a mail deferred longer than {@code
+   * notify_sender_on_delay}, at most once per mail.
    */
   private static final String NOTIFY_DELAY =
       """
@@ -285,56 +225,53 @@ public final class DeliveryStore {
    * deferred ones); null when it has been purged.
    */
   public ReportedMail reported(long mailId, boolean delay) {
-    return jdbi.withHandle(
-        h -> {
-          List<ReportedMail.Recipient> failed =
-              h.createQuery(
-                      """
-                      SELECT r.address, r.reply_code, r.enhanced_code, r.reply_text,
-                             r.remote_host, r.updated_at,
-                             EXISTS (SELECT 1 FROM mail.event_log e
-                                      WHERE e.mail_id = r.mail_id AND e.recipient_id = r.id
-                                        AND e.event = 'expired') AS expired
-                        FROM mail.recipient r
-                       WHERE r.mail_id = :id AND r.status = :status::mail.recipient_status
-                       ORDER BY r.id
-                      """)
-                  .bind("id", mailId)
-                  .bind("status", delay ? "deferred" : "failed")
-                  .map(
-                      (rs, ctx) ->
-                          new ReportedMail.Recipient(
-                              rs.getString("address"),
-                              rs.getObject("reply_code", Integer.class),
-                              rs.getString("enhanced_code"),
-                              rs.getString("reply_text"),
-                              rs.getString("remote_host"),
-                              ClaimStore.instant(rs, "updated_at"),
-                              rs.getBoolean("expired")))
-                  .list();
-          return h.createQuery(
+    return jdbi.withHandle(h -> {
+      List<ReportedMail.Recipient> failed =
+          h.createQuery(
                   """
-                  SELECT o.id, o.message_id, o.created_at, o.subject, o.expires_at,
-                         coalesce(o.from_address, a.from_address) AS sender, a.name AS account
-                    FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
-                   WHERE o.id = :id
+                  SELECT r.address, r.reply_code, r.enhanced_code, r.reply_text,
+                         r.remote_host, r.updated_at,
+                         EXISTS (SELECT 1 FROM mail.event_log e
+                                  WHERE e.mail_id = r.mail_id AND e.recipient_id = r.id
+                                    AND e.event = 'expired') AS expired
+                    FROM mail.recipient r
+                   WHERE r.mail_id = :id AND r.status = :status::mail.recipient_status
+                   ORDER BY r.id
                   """)
               .bind("id", mailId)
-              .map(
-                  (rs, ctx) ->
-                      new ReportedMail(
-                          rs.getLong("id"),
-                          rs.getString("message_id"),
-                          ClaimStore.instant(rs, "created_at"),
-                          rs.getString("subject"),
-                          rs.getString("sender"),
-                          rs.getString("account"),
-                          ClaimStore.instant(rs, "expires_at"),
-                          delay,
-                          failed))
-              .findOne()
-              .orElse(null);
-        });
+              .bind("status", delay ? "deferred" : "failed")
+              .map((rs, ctx) ->
+                  new ReportedMail.Recipient(
+                      rs.getString("address"),
+                      rs.getObject("reply_code", Integer.class),
+                      rs.getString("enhanced_code"),
+                      rs.getString("reply_text"),
+                      rs.getString("remote_host"),
+                      ClaimStore.instant(rs, "updated_at"),
+                      rs.getBoolean("expired")))
+              .list();
+      return h.createQuery(
+              """
+              SELECT o.id, o.message_id, o.created_at, o.subject, o.expires_at,
+                     coalesce(o.from_address, a.from_address) AS sender, a.name AS account
+                FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
+               WHERE o.id = :id
+              """)
+          .bind("id", mailId)
+          .map((rs, ctx) ->
+              new ReportedMail(
+                  rs.getLong("id"),
+                  rs.getString("message_id"),
+                  ClaimStore.instant(rs, "created_at"),
+                  rs.getString("subject"),
+                  rs.getString("sender"),
+                  rs.getString("account"),
+                  ClaimStore.instant(rs, "expires_at"),
+                  delay,
+                  failed))
+          .findOne()
+          .orElse(null);
+    });
   }
 
   /**
@@ -343,81 +280,41 @@ public final class DeliveryStore {
    * Returns false, having written nothing, when the lease is no longer this dispatcher's.
    */
   public boolean record(DeliveryRecord r) {
-    return jdbi.inTransaction(h -> record(h, r));
+    return recordAll(List.of(r)).get(0);
   }
 
   /**
-   * Writes several records in one transaction (one commit for all), returning for each whether
-   * its lease was still held. If the transaction fails, nothing of it is written.
+   * Writes several records in one transaction and one statement, returning for each whether its
+   * lease was still held. Notifications to senders are queued in the same transaction.
    */
   public List<Boolean> recordAll(List<DeliveryRecord> records) {
-    return jdbi.inTransaction(
-        h -> {
-          List<Boolean> held = new ArrayList<>(records.size());
-          for (DeliveryRecord r : records) {
-            held.add(record(h, r));
-          }
-          return held;
-        });
+    return jdbi.inTransaction(h -> {
+      java.util.Set<Long> held = DeliveryRecorder.write(h, records, dispatcher);
+      List<Boolean> out = new ArrayList<>(records.size());
+      for (DeliveryRecord r : records) {
+        boolean ok = held.contains(r.mail().id());
+        out.add(ok);
+        String notify = ok ? notification(r) : null;
+        if (notify != null) {
+          h.createUpdate(notify)
+              .bind("mail", r.mail().id())
+              .bind("now", ts(r.now()))
+              .bind("dispatcher", dispatcher)
+              .execute();
+        }
+      }
+      return out;
+    });
   }
 
-  private boolean record(org.jdbi.v3.core.Handle h, DeliveryRecord r) {
+  private static String notification(DeliveryRecord r) {
     DeliveryRecord.Finish f = r.finish();
-    List<RecipientResult> rs = r.results();
-    List<DeliveryEvent> es = r.events();
-          long held =
-            h.createQuery(RECORD)
-                .bind("now", ts(r.now()))
-                .bind("mail", r.mail().id())
-                .bind("token", r.mail().leaseToken().toString())
-                .bind("createdBy", r.mail().createdBy())
-                .bind("dispatcher", dispatcher)
-                .bind("finished", f != null)
-                .bind("status", f == null ? null : f.status())
-                .bind("next", f == null ? null : ts(f.nextAttemptAt()))
-                .bind("account", f == null ? null : f.accountId())
-                .bind("code", f == null ? null : f.lastReplyCode())
-                .bind("enhanced", f == null ? null : f.lastEnhancedCode())
-                .bind("text", f == null ? null : f.lastReplyText())
-                .bindArray("rids", Long.class, map(rs, RecipientResult::recipientId))
-                .bindArray("rstatuses", String.class, map(rs, RecipientResult::status))
-                .bindArray("rcodes", Integer.class, map(rs, RecipientResult::replyCode))
-                .bindArray("renhanced", String.class, map(rs, RecipientResult::enhancedCode))
-                .bindArray("rtexts", String.class, map(rs, RecipientResult::replyText))
-                .bindArray("rstages", String.class, map(rs, RecipientResult::stage))
-                .bindArray("rhosts", String.class, map(rs, RecipientResult::remoteHost))
-                .bindArray("rfwds", String.class, map(rs, RecipientResult::forwardPath))
-                .bindArray("erids", Long.class, map(es, DeliveryEvent::recipientId))
-                .bindArray("eevents", String.class, map(es, DeliveryEvent::event))
-                .bindArray("eaccounts", String.class, map(es, DeliveryEvent::accountName))
-                .bindArray("ehosts", String.class, map(es, DeliveryEvent::remoteHost))
-                .bindArray("estages", String.class, map(es, DeliveryEvent::stage))
-                .bindArray("ecodes", Integer.class, map(es, DeliveryEvent::replyCode))
-                .bindArray("eenhanced", String.class, map(es, DeliveryEvent::enhancedCode))
-                .bindArray("etexts", String.class, map(es, DeliveryEvent::replyText))
-                .mapTo(Long.class)
-                .one();
-          String notify =
-              f == null || r.mail().isNotification()
-                  ? null
-                  : FAILED.contains(f.status())
-                      ? NOTIFY_SENDER
-                      : f.status().equals("retrying") ? NOTIFY_DELAY : null;
-          if (held > 0 && notify != null) {
-            h.createUpdate(notify)
-                .bind("mail", r.mail().id())
-                .bind("now", ts(r.now()))
-                .bind("dispatcher", dispatcher)
-                .execute();
-          }
-          return held > 0;
-  }
-
-  private static <T, R> List<R> map(List<T> items, java.util.function.Function<T, R> f) {
-    List<R> out = new ArrayList<>(items.size());
-    for (T item : items) {
-      out.add(f.apply(item));
+    if (f == null || r.mail().isNotification()) {
+      return null;
     }
-    return out;
+    if (FAILED.contains(f.status())) {
+      return NOTIFY_SENDER;
+    }
+    return f.status().equals("retrying") ? NOTIFY_DELAY : null;
   }
 }

@@ -7,9 +7,9 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.postroom.testing.TestDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.sql.DriverManager;
 import java.io.File;
 import java.io.IOException;
+import java.sql.DriverManager;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,23 +45,21 @@ class ClusterTest {
   }
 
   private void enqueue(int mails, String prefix) {
-    mail.jdbi.useHandle(
-        h ->
-            h.createUpdate(
-                    "INSERT INTO mail.outbox (recipients, subject, body)"
-                        + " SELECT :prefix || n || '@example.com', 'Bulk ' || n, 'Body ' || n"
-                        + " FROM generate_series(1, :n) AS n")
-                .bind("prefix", prefix)
-                .bind("n", mails)
-                .execute());
+    mail.jdbi.useHandle(h ->
+        h.createUpdate(
+                "INSERT INTO mail.outbox (recipients, subject, body)"
+                    + " SELECT :prefix || n || '@example.com', 'Bulk ' || n, 'Body ' || n"
+                    + " FROM generate_series(1, :n) AS n")
+            .bind("prefix", prefix)
+            .bind("n", mails)
+            .execute());
   }
 
   private long deliveredRecipients() {
-    return mail.jdbi.withHandle(
-        h ->
-            h.createQuery("SELECT count(*) FROM mail.recipient WHERE status = 'delivered'")
-                .mapTo(Long.class)
-                .one());
+    return mail.jdbi.withHandle(h ->
+        h.createQuery("SELECT count(*) FROM mail.recipient WHERE status = 'delivered'")
+            .mapTo(Long.class)
+            .one());
   }
 
   @Test
@@ -72,16 +70,15 @@ class ClusterTest {
     for (int i = 1; i <= 4; i++) {
       String name = "d" + i;
       runs.add(
-          pool.submit(
-              () -> {
-                try (Dispatcher d =
-                    mail.dispatcher(
-                        DispatcherConfig.defaults(name).withConcurrency(32).withBatchSize(50),
-                        Clock.systemUTC())) {
-                  d.runUntilIdle();
-                  return d.counts();
-                }
-              }));
+          pool.submit(() -> {
+            try (Dispatcher d =
+                mail.dispatcher(
+                    DispatcherConfig.defaults(name).withConcurrency(32).withBatchSize(50),
+                    Clock.systemUTC())) {
+              d.runUntilIdle();
+              return d.counts();
+            }
+          }));
     }
     long delivered = 0;
     List<Long> perDispatcher = new ArrayList<>();
@@ -96,7 +93,9 @@ class ClusterTest {
     assertThat(delivered).isEqualTo(10_000);
     assertThat(smtp.deliveries()).hasSize(10_000);
     assertThat(smtp.deliveries().values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
-    assertThat(perDispatcher).as("every dispatcher took a share").allSatisfy(n -> assertThat(n).isPositive());
+    assertThat(perDispatcher)
+        .as("every dispatcher took a share")
+        .allSatisfy(n -> assertThat(n).isPositive());
   }
 
   @Test
@@ -126,17 +125,17 @@ class ClusterTest {
       survivor.start();
       await()
           .atMost(Duration.ofSeconds(60))
-          .untilAsserted(() -> assertThat(mail.statusCounts()).containsExactly(Map.entry("sent", 300L)));
+          .untilAsserted(
+              () -> assertThat(mail.statusCounts()).containsExactly(Map.entry("sent", 300L)));
     }
     int total = smtp.deliveries().values().stream().mapToInt(AtomicInteger::get).sum();
     assertThat(smtp.deliveries()).hasSize(300);
     assertThat(total - 300).as("duplicates: at most what the victim had in flight").isBetween(0, 8);
     long recovered =
-        mail.jdbi.withHandle(
-            h ->
-                h.createQuery("SELECT count(*) FROM mail.event_log WHERE event = 'lease_expired'")
-                    .mapTo(Long.class)
-                    .one());
+        mail.jdbi.withHandle(h ->
+            h.createQuery("SELECT count(*) FROM mail.event_log WHERE event = 'lease_expired'")
+                .mapTo(Long.class)
+                .one());
     assertThat(recovered).isPositive();
   }
 
@@ -145,7 +144,8 @@ class ClusterTest {
     enqueue(40, "stop");
     smtp.endOfDataDelay(Duration.ofMillis(200));
     Dispatcher d =
-        mail.dispatcher(DispatcherConfig.defaults("stopping").withConcurrency(4), Clock.systemUTC());
+        mail.dispatcher(
+            DispatcherConfig.defaults("stopping").withConcurrency(4), Clock.systemUTC());
     d.start();
     await().atMost(Duration.ofSeconds(20)).until(() -> deliveredRecipients() >= 4);
     d.close();
@@ -187,13 +187,12 @@ class ClusterTest {
         long floor = deliveredRecipients();
         await().atMost(Duration.ofSeconds(30)).until(() -> deliveredRecipients() > floor + 40);
         int killed =
-            mail.jdbi.withHandle(
-                h ->
-                    h.createQuery(
-                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                                + " WHERE application_name = 'outage-victim'")
-                        .mapTo(Integer.class)
-                        .one());
+            mail.jdbi.withHandle(h ->
+                h.createQuery(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            + " WHERE application_name = 'outage-victim'")
+                    .mapTo(Integer.class)
+                    .one());
         assertThat(killed).isPositive();
       }
       await()

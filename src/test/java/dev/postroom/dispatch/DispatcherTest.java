@@ -51,13 +51,12 @@ class DispatcherTest {
 
   @Test
   void eachRecipientGetsItsOwnOutcomeAndOnlyTheDeferredOneIsTriedAgain() throws Exception {
-    smtp.rcptRule(
-        a ->
-            switch (a.substring(0, a.indexOf('@'))) {
-              case "bad" -> "550 5.1.1 <bad@example.com>: no such user";
-              case "later" -> "450 4.2.1 mailbox busy";
-              default -> null;
-            });
+    smtp.rcptRule(a ->
+        switch (a.substring(0, a.indexOf('@'))) {
+          case "bad" -> "550 5.1.1 <bad@example.com>: no such user";
+          case "later" -> "450 4.2.1 mailbox busy";
+          default -> null;
+        });
     long id = mail.send("good@example.com; bad@example.com, Later <later@example.com>", "Hi");
 
     drain("d1");
@@ -169,14 +168,13 @@ class DispatcherTest {
     assertThat(smtp.deliveriesTo("ann@example.com")).isEqualTo(1);
     assertThat(mail.events(id)).contains("failover", "delivered");
     String sentVia =
-        mail.jdbi.withHandle(
-            h ->
-                h.createQuery(
-                        "SELECT a.name FROM mail.outbox o JOIN mail.account a ON a.id = o.account_id"
-                            + " WHERE o.id = :id")
-                    .bind("id", id)
-                    .mapTo(String.class)
-                    .one());
+        mail.jdbi.withHandle(h ->
+            h.createQuery(
+                    "SELECT a.name FROM mail.outbox o JOIN mail.account a ON a.id = o.account_id"
+                        + " WHERE o.id = :id")
+                .bind("id", id)
+                .mapTo(String.class)
+                .one());
     assertThat(sentVia).isEqualTo("live");
   }
 
@@ -201,7 +199,9 @@ class DispatcherTest {
     assertThat(ghost).extracting(ClaimedMail::id).containsExactly(id);
 
     drain("d1");
-    assertThat(mail.mail(id).status()).as("leased to the ghost: not claimable").isEqualTo("sending");
+    assertThat(mail.mail(id).status())
+        .as("leased to the ghost: not claimable")
+        .isEqualTo("sending");
 
     clock.advance(Duration.ofMinutes(6));
     try (Dispatcher d = mail.dispatcher("d2", clock)) {
@@ -213,15 +213,19 @@ class DispatcherTest {
     assertThat(mail.events(id)).contains("lease_expired");
 
     DeliveryStore ghostStore = new DeliveryStore(mail.jdbi, "ghost");
-    long rid = mail.jdbi.withHandle(
-        h -> h.createQuery("SELECT id FROM mail.recipient WHERE mail_id = :id")
-            .bind("id", id).mapTo(Long.class).one());
+    long rid =
+        mail.jdbi.withHandle(h ->
+            h.createQuery("SELECT id FROM mail.recipient WHERE mail_id = :id")
+                .bind("id", id)
+                .mapTo(Long.class)
+                .one());
     boolean held =
         ghostStore.record(
             new DeliveryRecord(
                 ghost.get(0),
                 clock.instant(),
-                List.of(new RecipientResult(rid, "failed", 550, "5.0.0", "late", "rcpt", "x", null)),
+                List.of(
+                    new RecipientResult(rid, "failed", 550, "5.0.0", "late", "rcpt", "x", null)),
                 List.of(),
                 new DeliveryRecord.Finish("failed", null, null, 550, "5.0.0", "late")));
     assertThat(held).isFalse();
@@ -232,13 +236,12 @@ class DispatcherTest {
   @Test
   void aScheduledMailWaitsForItsTime() throws Exception {
     long id =
-        mail.jdbi.withHandle(
-            h ->
-                h.createQuery(
-                        "SELECT mail.send(recipients => 'later@example.com', subject => 'Later',"
-                            + " send_at => now() + interval '1 hour')")
-                    .mapTo(Long.class)
-                    .one());
+        mail.jdbi.withHandle(h ->
+            h.createQuery(
+                    "SELECT mail.send(recipients => 'later@example.com', subject => 'Later',"
+                        + " send_at => now() + interval '1 hour')")
+                .mapTo(Long.class)
+                .one());
     drain("d1");
     assertThat(mail.mail(id).status()).isEqualTo("queued");
 
@@ -251,15 +254,15 @@ class DispatcherTest {
   void higherPriorityMailGoesFirst() throws Exception {
     long low = mail.send("low@example.com", "Low");
     long high =
-        mail.jdbi.withHandle(
-            h ->
-                h.createQuery(
-                        "SELECT mail.send(recipients => 'high@example.com', subject => 'High',"
-                            + " priority => 10)")
-                    .mapTo(Long.class)
-                    .one());
+        mail.jdbi.withHandle(h ->
+            h.createQuery(
+                    "SELECT mail.send(recipients => 'high@example.com', subject => 'High',"
+                        + " priority => 10)")
+                .mapTo(Long.class)
+                .one());
     try (Dispatcher d =
-        mail.dispatcher(DispatcherConfig.defaults("d1").withConcurrency(1).withBatchSize(1), clock)) {
+        mail.dispatcher(
+            DispatcherConfig.defaults("d1").withConcurrency(1).withBatchSize(1), clock)) {
       d.runUntilIdle();
     }
     assertThat(smtp.received())

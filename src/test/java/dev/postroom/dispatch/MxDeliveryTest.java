@@ -32,14 +32,13 @@ class MxDeliveryTest {
     accepting = RecordingSmtpServer.start("127.0.0.3", refusing.port());
     mail.configure("dns_servers", "127.0.0.1:" + dns.port());
     mail.configure("mx_port", Integer.toString(refusing.port()));
-    mail.jdbi.useHandle(
-        h -> {
-          h.execute(
-              "SELECT mail.add_account(name => 'direct', delivery => 'mx', tls => 'starttls',"
-                  + " from_address => 'app@postroom.test', helo_name => 'postroom.test')");
-          h.execute("SELECT mail.add_profile('direct', is_default => true)");
-          h.execute("SELECT mail.add_profile_account('direct', 'direct', 1)");
-        });
+    mail.jdbi.useHandle(h -> {
+      h.execute(
+          "SELECT mail.add_account(name => 'direct', delivery => 'mx', tls => 'starttls',"
+              + " from_address => 'app@postroom.test', helo_name => 'postroom.test')");
+      h.execute("SELECT mail.add_profile('direct', is_default => true)");
+      h.execute("SELECT mail.add_profile_account('direct', 'direct', 1)");
+    });
     dns.a("mx-down.example.test", "127.0.0.2").a("mx-up.example.test", "127.0.0.3");
   }
 

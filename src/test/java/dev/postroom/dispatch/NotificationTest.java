@@ -51,12 +51,11 @@ class NotificationTest {
   }
 
   private long reportFor(long id) {
-    return mail.jdbi.withHandle(
-        h ->
-            h.createQuery("SELECT id FROM mail.outbox WHERE report_for = :id")
-                .bind("id", id)
-                .mapTo(Long.class)
-                .one());
+    return mail.jdbi.withHandle(h ->
+        h.createQuery("SELECT id FROM mail.outbox WHERE report_for = :id")
+            .bind("id", id)
+            .mapTo(Long.class)
+            .one());
   }
 
   @Test
@@ -102,11 +101,10 @@ class NotificationTest {
     long dsn = reportFor(id);
     assertThat(mail.mail(dsn).status()).isEqualTo("failed");
     long reports =
-        mail.jdbi.withHandle(
-            h ->
-                h.createQuery("SELECT count(*) FROM mail.outbox WHERE report_for IS NOT NULL")
-                    .mapTo(Long.class)
-                    .one());
+        mail.jdbi.withHandle(h ->
+            h.createQuery("SELECT count(*) FROM mail.outbox WHERE report_for IS NOT NULL")
+                .mapTo(Long.class)
+                .one());
     assertThat(reports).isEqualTo(1);
   }
 
@@ -124,11 +122,7 @@ class NotificationTest {
     long dsn = reportFor(id);
     assertThat(mail.mail(dsn).status()).isEqualTo("sent");
     String data =
-        smtp.received().stream()
-            .filter(r -> r.from().isEmpty())
-            .findFirst()
-            .orElseThrow()
-            .data();
+        smtp.received().stream().filter(r -> r.from().isEmpty()).findFirst().orElseThrow().data();
     assertThat(data).contains("Action: failed").contains("Status: 4.4.7").contains("451 4.7.1");
   }
 
