@@ -1,14 +1,16 @@
 -- Address-list parsing and RFC 5321 mailbox validation, shared by enqueue, accounts and the suppression list.
 
 -- True when addr is an RFC 5321 Mailbox (local-part@domain), with RFC 6531 UTF-8 allowed in both parts.
+-- The first, plain-ASCII pattern is only a faster path for the common case.
 CREATE OR REPLACE FUNCTION mail.is_valid_address(addr text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT addr ~ ('^(?:(?:[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]|[^[:ascii:]])+'
+  SELECT (addr ~ '^[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$'
+          OR addr ~ ('^(?:(?:[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]|[^[:ascii:]])+'
                  || '(?:\.(?:[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]|[^[:ascii:]])+)*'
                  || '|"(?:[ !#-\[\]-~]|\\[ -~]|[^[:ascii:]])*")'
                  || '@(?:(?:[A-Za-z0-9]|[^[:ascii:]])(?:(?:[A-Za-z0-9-]|[^[:ascii:]])*(?:[A-Za-z0-9]|[^[:ascii:]]))?'
                  || '(?:\.(?:[A-Za-z0-9]|[^[:ascii:]])(?:(?:[A-Za-z0-9-]|[^[:ascii:]])*(?:[A-Za-z0-9]|[^[:ascii:]]))?)*'
-                 || '|\[(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\])$')
+                 || '|\[(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\])$'))
      AND octet_length(substring(addr FROM '^(.*)@[^@]*$')) <= 64
      AND octet_length(substring(addr FROM '@([^@]*)$')) <= 255
 $$;
@@ -18,7 +20,7 @@ $$;
 -- field names the parameter in the message. NULL or blank lists yield no rows.
 CREATE OR REPLACE FUNCTION mail.parse_addresses(list text, field text DEFAULT 'address')
 RETURNS TABLE (address text, display_name text, domain text)
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE ROWS 2 AS $$
 DECLARE
   item_re constant text := '(?:"(?:[^"\\]|\\.)*"|<[^<>]*>|[^,;"<>])+';
   m text[];
@@ -26,12 +28,23 @@ DECLARE
   name text;
   addr text;
 BEGIN
-  IF list IS NULL THEN
-    RETURN;
-  END IF;
   IF strpos(list, E'\r') > 0 OR strpos(list, E'\n') > 0 THEN
     RAISE EXCEPTION 'line break in %: %', field, replace(replace(list, E'\r', '\r'), E'\n', '\n')
       USING ERRCODE = 'MA003';
+  END IF;
+  -- The common case, one bare address, skips the splitting.
+  IF list !~ '[,;"<>]' THEN
+    addr := btrim(list, E' \t');
+    IF addr = '' THEN
+      RETURN;
+    END IF;
+    IF NOT mail.is_valid_address(addr) THEN
+      RAISE EXCEPTION 'invalid address in %: %', field, addr USING ERRCODE = 'MA002';
+    END IF;
+    address := addr;
+    domain := lower(substring(addr FROM '@([^@]*)$'));
+    RETURN NEXT;
+    RETURN;
   END IF;
   IF regexp_replace(list, item_re, '', 'g') !~ '^[\s,;]*$' THEN
     RAISE EXCEPTION 'invalid address list in % (unbalanced quote or angle bracket): %', field, list

@@ -27,7 +27,7 @@ BEGIN
       RAISE EXCEPTION 'invalid header name: %', h.key USING ERRCODE = 'MA011';
     END IF;
     IF lower(h.key) IN ('from', 'to', 'cc', 'bcc', 'message-id', 'date', 'mime-version', 'subject',
-                        'reply-to', 'sender', 'return-path')
+                        'reply-to', 'return-path')
        OR lower(h.key) LIKE 'content-%' THEN
       RAISE EXCEPTION 'header % is set by Postroom and cannot be given in headers', h.key
         USING ERRCODE = 'MA011';
@@ -51,6 +51,8 @@ DECLARE
   max_bytes bigint;
   account_from text;
   domain text;
+  wanted_name text := NEW.profile_name;
+  wanted_id int := NEW.profile_id;
 BEGIN
   IF coalesce(NEW.recipients, '') || coalesce(NEW.copy_recipients, '')
      || coalesce(NEW.blind_copy_recipients, '') !~ '[^\s,;]' THEN
@@ -71,7 +73,9 @@ BEGIN
     RAISE EXCEPTION 'invalid sensitivity: % (expected normal, personal, private or confidential)',
       NEW.sensitivity USING ERRCODE = 'MA010';
   END IF;
-  PERFORM mail.check_header_value(NEW.subject, 'subject');
+  IF NEW.subject ~ '[\r\n]' THEN
+    PERFORM mail.check_header_value(NEW.subject, 'subject');
+  END IF;
   IF NEW.from_address IS NOT NULL THEN
     IF (SELECT count(*) FROM mail.parse_addresses(NEW.from_address, 'from_address')) <> 1 THEN
       RAISE EXCEPTION 'from_address must be exactly one address: %', NEW.from_address USING ERRCODE = 'MA002';
@@ -81,39 +85,34 @@ BEGIN
     PERFORM mail.parse_addresses(NEW.reply_to, 'reply_to');
   END IF;
 
-  IF NEW.profile_name IS NOT NULL THEN
-    SELECT p.id INTO NEW.profile_id FROM mail.profile p WHERE p.name = NEW.profile_name;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'unknown profile: %', NEW.profile_name USING ERRCODE = 'MA004';
-    END IF;
-  ELSIF NEW.profile_id IS NOT NULL THEN
-    SELECT p.name INTO NEW.profile_name FROM mail.profile p WHERE p.id = NEW.profile_id;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'unknown profile id: %', NEW.profile_id USING ERRCODE = 'MA004';
-    END IF;
+  -- Settings and the default profile come from the per-statement cache (mail.outbox_before_statement).
+  lifetime := current_setting('postroom.message_lifetime')::interval;
+  max_bytes := current_setting('postroom.max_message_bytes')::bigint;
+  IF wanted_name IS NULL AND wanted_id IS NULL THEN
+    NEW.profile_id := nullif(current_setting('postroom.default_profile_id'), '')::int;
+    NEW.profile_name := nullif(current_setting('postroom.default_profile_name'), '');
+    account_from := nullif(current_setting('postroom.default_profile_from'), '');
   ELSE
-    SELECT p.id, p.name INTO NEW.profile_id, NEW.profile_name FROM mail.profile p WHERE p.is_default;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'no profile given and no default profile (create one with mail.add_profile(..., is_default => true))'
-        USING ERRCODE = 'MA005';
+    SELECT p.id, p.name,
+           (SELECT a.from_address FROM mail.profile_account pa JOIN mail.account a ON a.id = pa.account_id
+             WHERE pa.profile_id = p.id ORDER BY pa.sequence LIMIT 1)
+      INTO NEW.profile_id, NEW.profile_name, account_from
+      FROM mail.profile p
+     WHERE CASE WHEN wanted_name IS NOT NULL THEN p.name = wanted_name ELSE p.id = wanted_id END;
+  END IF;
+  IF NEW.profile_id IS NULL THEN
+    IF wanted_name IS NOT NULL OR wanted_id IS NOT NULL THEN
+      RAISE EXCEPTION 'unknown profile: %', coalesce(wanted_name, 'id ' || wanted_id) USING ERRCODE = 'MA004';
     END IF;
+    RAISE EXCEPTION 'no profile given and no default profile (create one with mail.add_profile(..., is_default => true))'
+      USING ERRCODE = 'MA005';
   END IF;
 
-  SELECT coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'message_lifetime'), '4 days')::interval,
-         coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'max_message_bytes'), '26214400')::bigint
-    INTO lifetime, max_bytes
-    FROM mail.setting s WHERE s.name IN ('message_lifetime', 'max_message_bytes');
-
   IF NEW.message_id IS NULL THEN
-    domain := substring(NEW.from_address FROM '@([^@<>\s"]+)>?\s*$');
-    IF domain IS NULL THEN
-      SELECT a.from_address INTO account_from
-        FROM mail.profile_account pa JOIN mail.account a ON a.id = pa.account_id
-       WHERE pa.profile_id = NEW.profile_id ORDER BY pa.sequence LIMIT 1;
-      domain := coalesce(substring(account_from FROM '@([^@<>\s"]+)>?\s*$'), 'postroom.invalid');
-    END IF;
+    domain := coalesce(substring(NEW.from_address FROM '@([^@<>\s"]+)>?\s*$'),
+                       substring(account_from FROM '@([^@<>\s"]+)>?\s*$'), 'postroom.invalid');
     NEW.message_id := '<' || gen_random_uuid() || '@' || lower(domain) || '>';
-  ELSE
+  ELSIF NEW.message_id ~ '[\r\n]' THEN
     PERFORM mail.check_header_value(NEW.message_id, 'message_id');
   END IF;
 
@@ -143,27 +142,80 @@ BEGIN
 END
 $$;
 
+-- BEFORE INSERT FOR EACH STATEMENT on mail.outbox: reads the settings and the default profile once per
+-- statement into transaction-local parameters, so a bulk insert does not look them up for every row.
+CREATE OR REPLACE FUNCTION mail.outbox_before_statement() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  lifetime text;
+  max_bytes text;
+  profile_id int;
+  profile_name text;
+  profile_from text;
+BEGIN
+  SELECT st.lifetime, st.max_bytes, p.id, p.name,
+         (SELECT a.from_address FROM mail.profile_account pa JOIN mail.account a ON a.id = pa.account_id
+           WHERE pa.profile_id = p.id ORDER BY pa.sequence LIMIT 1)
+    INTO lifetime, max_bytes, profile_id, profile_name, profile_from
+    FROM (SELECT coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'message_lifetime'),
+                          '4 days') AS lifetime,
+                 coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'max_message_bytes'),
+                          '26214400') AS max_bytes
+            FROM mail.setting s WHERE s.name IN ('message_lifetime', 'max_message_bytes')) st
+    LEFT JOIN mail.profile p ON p.is_default;
+  PERFORM set_config('postroom.message_lifetime', lifetime, true),
+          set_config('postroom.max_message_bytes', max_bytes, true),
+          set_config('postroom.default_profile_id', coalesce(profile_id::text, ''), true),
+          set_config('postroom.default_profile_name', coalesce(profile_name, ''), true),
+          set_config('postroom.default_profile_from', coalesce(profile_from, ''), true);
+  RETURN NULL;
+END
+$$;
+
 -- AFTER INSERT FOR EACH STATEMENT on mail.outbox: one recipient row per distinct address (suppressed
 -- addresses marked so), a 'queued' event per mail, and one wake-up for the whole transaction.
+-- JIT is off: its compile time dwarfs the work of any realistic batch.
 CREATE OR REPLACE FUNCTION mail.outbox_after_insert() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
+  queued bigint;
   suppressed bigint;
+  bad record;
 BEGIN
+  -- The row trigger read the settings from transaction-local parameters, which a statement could
+  -- have changed while it ran; check its results against the settings themselves.
+  SELECT n.id, n.size_bytes, st.max_bytes INTO bad
+    FROM new_mail n,
+         (SELECT coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'message_lifetime'),
+                          '4 days')::interval AS lifetime,
+                 coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'max_message_bytes'),
+                          '26214400')::bigint AS max_bytes
+            FROM mail.setting s WHERE s.name IN ('message_lifetime', 'max_message_bytes')) st
+   WHERE n.size_bytes > st.max_bytes OR n.expires_at <> greatest(n.created_at, n.send_at) + st.lifetime
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'message of % bytes is over max_message_bytes (%), or its lifetime does not match the settings',
+      bad.size_bytes, bad.max_bytes USING ERRCODE = 'MA007';
+  END IF;
+
   WITH parsed AS (
     SELECT DISTINCT ON (n.id, lower(a.address))
            n.id AS mail_id, a.kind, a.ord, a.pos, a.address, a.display_name, a.domain, n.created_by,
            CASE WHEN s.address IS NULL THEN 'pending' ELSE 'suppressed' END::mail.recipient_status AS status
       FROM new_mail n
+      CROSS JOIN LATERAL (VALUES ('to', 1, n.recipients, 'recipients'),
+                                 ('cc', 2, n.copy_recipients, 'copy_recipients'),
+                                 ('bcc', 3, n.blind_copy_recipients, 'blind_copy_recipients'))
+        AS l (kind, ord, list, field)
       CROSS JOIN LATERAL (
-        SELECT 'to' AS kind, 1 AS ord, p.* FROM mail.parse_addresses(n.recipients, 'recipients')
-          WITH ORDINALITY AS p (address, display_name, domain, pos)
+        -- One valid bare address (the common case) needs no parser call.
+        SELECT l.kind, l.ord, 1::bigint AS pos, btrim(l.list) AS address, NULL::text AS display_name,
+               lower(substring(btrim(l.list) FROM '@([^@]*)$')) AS domain
+         WHERE l.list !~ '[,;"<>]' AND mail.is_valid_address(btrim(l.list))
         UNION ALL
-        SELECT 'cc', 2, p.* FROM mail.parse_addresses(n.copy_recipients, 'copy_recipients')
-          WITH ORDINALITY AS p (address, display_name, domain, pos)
-        UNION ALL
-        SELECT 'bcc', 3, p.* FROM mail.parse_addresses(n.blind_copy_recipients, 'blind_copy_recipients')
-          WITH ORDINALITY AS p (address, display_name, domain, pos)
+        SELECT l.kind, l.ord, p.pos, p.address, p.display_name, p.domain
+          FROM mail.parse_addresses(l.list, l.field) WITH ORDINALITY AS p (address, display_name, domain, pos)
+         WHERE l.list ~ '[,;"<>]' OR NOT mail.is_valid_address(btrim(l.list))
       ) a
       LEFT JOIN mail.suppression s ON s.address = lower(a.address)
      ORDER BY n.id, lower(a.address), a.ord, a.pos
@@ -172,14 +224,18 @@ BEGIN
     SELECT mail_id, kind, address, display_name, domain, status, created_by
       FROM parsed ORDER BY mail_id, ord, pos
     RETURNING id, mail_id, status, created_by
+  ), queued_events AS (
+    INSERT INTO mail.event_log (mail_id, event, created_by)
+    SELECT n.id, 'queued', n.created_by FROM new_mail n ORDER BY n.id
+    RETURNING 1
+  ), suppressed_events AS (
+    INSERT INTO mail.event_log (mail_id, recipient_id, event, reply_text, created_by)
+    SELECT mail_id, id, 'suppressed', 'address is on the suppression list', created_by
+      FROM inserted WHERE status = 'suppressed'
+    RETURNING 1
   )
-  INSERT INTO mail.event_log (mail_id, recipient_id, event, reply_text, created_by)
-  SELECT mail_id, id, 'suppressed', 'address is on the suppression list', created_by
-    FROM inserted WHERE status = 'suppressed';
-  GET DIAGNOSTICS suppressed = ROW_COUNT;
-
-  INSERT INTO mail.event_log (mail_id, event, created_by)
-  SELECT n.id, 'queued', n.created_by FROM new_mail n;
+  SELECT (SELECT count(*) FROM queued_events), (SELECT count(*) FROM suppressed_events)
+    INTO queued, suppressed;
 
   IF suppressed > 0 THEN
     WITH failed AS (
@@ -194,13 +250,16 @@ BEGIN
     SELECT id, 'failed', 'every recipient is on the suppression list', created_by FROM failed;
   END IF;
 
-  IF EXISTS (SELECT 1 FROM new_mail) THEN
+  IF queued > 0 THEN
     PERFORM pg_notify('mail_queued', '');
   END IF;
   RETURN NULL;
 END
 $$;
 
+DROP TRIGGER IF EXISTS outbox_before_statement ON mail.outbox;
+CREATE TRIGGER outbox_before_statement BEFORE INSERT ON mail.outbox
+  FOR EACH STATEMENT EXECUTE FUNCTION mail.outbox_before_statement();
 DROP TRIGGER IF EXISTS outbox_before_insert ON mail.outbox;
 CREATE TRIGGER outbox_before_insert BEFORE INSERT ON mail.outbox
   FOR EACH ROW EXECUTE FUNCTION mail.outbox_before_insert();
@@ -342,3 +401,18 @@ BEGIN
   RETURN attachment_id;
 END
 $$;
+
+-- BEFORE INSERT on mail.event_log, for rows that name no owner (created_by left to its default): the
+-- owner is the mail's, so its sender sees the event under row security.
+CREATE OR REPLACE FUNCTION mail.event_log_owner() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.created_by := coalesce((SELECT o.created_by FROM mail.outbox o WHERE o.id = NEW.mail_id), NEW.created_by);
+  RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS event_log_owner ON mail.event_log;
+CREATE TRIGGER event_log_owner BEFORE INSERT ON mail.event_log
+  FOR EACH ROW WHEN (NEW.mail_id IS NOT NULL AND NEW.created_by = CURRENT_USER)
+  EXECUTE FUNCTION mail.event_log_owner();

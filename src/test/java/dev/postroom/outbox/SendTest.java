@@ -161,6 +161,27 @@ class SendTest {
   }
 
   @Test
+  void copyIntoTheOutboxIsValidatedAndExpandedToo() throws Exception {
+    try (Connection c = db.dataSource().getConnection()) {
+      long rows =
+          c.unwrap(PGConnection.class)
+              .getCopyAPI()
+              .copyIn(
+                  "COPY mail.outbox (recipients, subject) FROM STDIN (FORMAT csv)",
+                  new java.io.StringReader(
+                      "copy1@example.com,first\n\"Copy Two <copy2@example.com>; copy3@example.com\",second\n"));
+      assertThat(rows).isEqualTo(2);
+    }
+    assertThat(
+            Sql.rows(
+                db.dataSource(),
+                "SELECT r.address FROM mail.recipient r JOIN mail.outbox o ON o.id = r.mail_id"
+                    + " WHERE r.address LIKE 'copy%' ORDER BY r.id"))
+        .extracting(r -> r.get("address"))
+        .containsExactly("copy1@example.com", "copy2@example.com", "copy3@example.com");
+  }
+
+  @Test
   void aRolledBackTransactionLeavesNothing() throws SQLException {
     List<Long> before = Sql.footprint(db.dataSource());
     try (Connection c = db.dataSource().getConnection()) {
@@ -237,8 +258,30 @@ class SendTest {
                 "SELECT event FROM mail.event_log WHERE mail_id = ? ORDER BY id",
                 wholly))
         .containsExactly(
-            Map.of("event", "suppressed"), Map.of("event", "queued"), Map.of("event", "failed"));
-    Sql.exec(db.dataSource(), "SELECT mail.unsuppress('gone@example.com')");
+            Map.of("event", "queued"), Map.of("event", "suppressed"), Map.of("event", "failed"));
+    assertThat(
+            Sql.rows(
+                db.dataSource(),
+                "SELECT address, reason FROM mail.suppressed_addresses WHERE address LIKE 'gone@%'"))
+        .containsExactly(Map.of("address", "gone@example.com", "reason", "mailbox closed"));
+  }
+
+  @Test
+  void unsuppressingAnAddressRestoresSendingToIt() throws SQLException {
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.suppress('back@example.com')"))
+        .isEqualTo(true);
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.suppress('BACK@example.com', 'again')"))
+        .as("already listed")
+        .isEqualTo(false);
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.unsuppress('Back <back@example.com>')"))
+        .isEqualTo(true);
+    assertThat(Sql.one(db.dataSource(), "SELECT mail.unsuppress('back@example.com')"))
+        .isEqualTo(false);
+    Object id = Sql.one(db.dataSource(), "SELECT mail.send('back@example.com', 'welcome back')");
+    assertThat(
+            Sql.one(
+                db.dataSource(), "SELECT status::text FROM mail.recipient WHERE mail_id = ?", id))
+        .isEqualTo("pending");
   }
 
   private static List<PGNotification> notifications(Connection listener) throws SQLException {

@@ -90,6 +90,12 @@ class ValidationTest {
             "MA007",
             "26214400"),
         refused(
+            "a size limit lifted by a session parameter mid-statement",
+            "INSERT INTO mail.outbox (recipients, body) SELECT 'a@example.com',"
+                + " set_config('postroom.max_message_bytes', '999999999', true) || repeat('x', 26214401)",
+            "MA007",
+            "26214400"),
+        refused(
             "attachments over max_message_bytes",
             "SELECT mail.send('a@example.com', attachments =>"
                 + " ARRAY[ROW('a.bin', NULL, decode(repeat('00', 20000000), 'hex'))::mail.attachment_in])",
@@ -179,15 +185,26 @@ class ValidationTest {
   @Test
   void aBadRowInABulkInsertRefusesTheWholeStatement() throws SQLException {
     List<Long> before = Sql.footprint(db.dataSource());
-    assertThatThrownBy(
-            () ->
-                Sql.exec(
-                    db.dataSource(),
-                    "INSERT INTO mail.outbox (recipients, subject) VALUES"
-                        + " ('ok1@example.com', 'a'), ('ok2@example.com', 'b'), ('broken@', 'c')"))
+    assertThatThrownBy(() ->
+            Sql.exec(
+                db.dataSource(),
+                "INSERT INTO mail.outbox (recipients, subject) VALUES"
+                    + " ('ok1@example.com', 'a'), ('ok2@example.com', 'b'), ('broken@', 'c')"))
         .isInstanceOfSatisfying(
             PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("MA002"));
     assertThat(Sql.footprint(db.dataSource())).isEqualTo(before);
+  }
+
+  @Test
+  void extraHeadersTheComposerAllowsAreAccepted() throws SQLException {
+    Object id =
+        Sql.one(
+            db.dataSource(),
+            "SELECT mail.send('a@example.com', headers =>"
+                + " '{\"Sender\": \"bot@example.com\", \"X-Priority\": \"1\", \"List-Unsubscribe\": \"<mailto:u@example.com>\"}')");
+    assertThat(
+            Sql.one(db.dataSource(), "SELECT headers->>'Sender' FROM mail.outbox WHERE id = ?", id))
+        .isEqualTo("bot@example.com");
   }
 
   @Test
