@@ -30,4 +30,10 @@ final class Cli {
     return new Result(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
+
+  /** The rows of a one-column query, for assertions on what a command wrote. */
+  static <T> java.util.List<T> rows(
+      dev.postroom.testing.TestDatabase db, String sql, Class<T> type) {
+    return db.jdbi().withHandle(h -> h.select(sql).mapTo(type).list());
+  }
 }
