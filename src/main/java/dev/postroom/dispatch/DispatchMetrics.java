@@ -17,6 +17,8 @@ final class DispatchMetrics {
   private final Timer claimTimer;
   private final DistributionSummary claimBatch;
   private final Counter leasesRecovered;
+  private final Timer recordTimer;
+  private final DistributionSummary recordBatch;
 
   DispatchMetrics(MeterRegistry registry, String dispatcher) {
     this.registry = registry;
@@ -31,6 +33,16 @@ final class DispatchMetrics {
             .description("Mails taken by one claim")
             .tag("dispatcher", dispatcher)
             .register(registry);
+    this.recordTimer =
+        Timer.builder("postroom.record.duration")
+            .description("Time of one group commit of delivery results")
+            .tag("dispatcher", dispatcher)
+            .register(registry);
+    this.recordBatch =
+        DistributionSummary.builder("postroom.record.batch.size")
+            .description("Mails whose results one group commit wrote")
+            .tag("dispatcher", dispatcher)
+            .register(registry);
     this.leasesRecovered =
         Counter.builder("postroom.leases.recovered")
             .description("Mails taken back after their dispatcher's lease ran out")
@@ -41,6 +53,11 @@ final class DispatchMetrics {
   void claimed(int mails, Duration took) {
     claimTimer.record(took);
     claimBatch.record(mails);
+  }
+
+  void recorded(int mails, Duration took) {
+    recordTimer.record(took);
+    recordBatch.record(mails);
   }
 
   void leasesRecovered(int mails) {

@@ -49,6 +49,7 @@ public final class Dispatcher implements AutoCloseable {
   private final DispatchMetrics metrics;
   private final Wakeup wakeup = new Wakeup();
   private final Semaphore capacity;
+  private final int refillThreshold;
   private final Map<Long, ClaimedMail> inFlight = new ConcurrentHashMap<>();
   private final Object claimLock = new Object();
   private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
@@ -89,6 +90,7 @@ public final class Dispatcher implements AutoCloseable {
     this.routes = new AccountRoutes(clock);
     this.metrics = new DispatchMetrics(registry, config.name());
     this.capacity = new Semaphore(config.concurrency());
+    this.refillThreshold = Math.max(1, Math.min(config.batchSize(), config.concurrency()) / 4);
   }
 
   public synchronized void start() {
@@ -96,7 +98,7 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     refresh();
-    writer = new RecordWriter(store, 1, config.name());
+    writer = new RecordWriter(store, metrics, 1, config.name());
     delivery =
         new MailDelivery(
             store,
@@ -158,7 +160,8 @@ public final class Dispatcher implements AutoCloseable {
     while (!stopping) {
       try {
         int free = capacity.availablePermits();
-        if (free == 0) {
+        if (free == 0 || (free < refillThreshold && !inFlight.isEmpty())) {
+          // claim in worthwhile batches: a claim per finished mail would cost a commit per mail
           wakeup.await(config.pollInterval());
           continue;
         }
@@ -244,21 +247,30 @@ public final class Dispatcher implements AutoCloseable {
     if (inFlight.remove(mail.id()) != null) {
       capacity.release();
     }
-    if (lastClaimFull || stopping) {
+    if (stopping || (lastClaimFull && capacity.availablePermits() >= refillThreshold)) {
       wakeup.signal();
     }
   }
 
+  /**
+   * Every second: extend the leases of in-flight mail once a third of the lease has passed since
+   * the last extension, take back expired leases every {@link #RECOVER_EVERY}, and re-read settings
+   * and accounts every {@link #REFRESH_EVERY}.
+   */
   private void maintenanceLoop() {
     Instant lastRefresh = clock.instant();
+    Instant lastExtension = clock.instant();
     Instant lastRecovery = Instant.MIN;
     while (!stopping) {
       try {
+        Thread.sleep(1_000);
         Duration lease = settings.leaseDuration();
-        Thread.sleep(Math.max(200, Math.min(1_000, lease.toMillis() / 5)));
         Instant now = clock.instant();
-        if (!inFlight.isEmpty()) {
-          claims.extendLeases(List.copyOf(inFlight.values()), now.plus(lease));
+        if (Duration.between(lastExtension, now).compareTo(lease.dividedBy(3)) >= 0) {
+          lastExtension = now;
+          if (!inFlight.isEmpty()) {
+            claims.extendLeases(List.copyOf(inFlight.values()), now.plus(lease));
+          }
         }
         if (Duration.between(lastRecovery, now).compareTo(RECOVER_EVERY) >= 0) {
           lastRecovery = now;

@@ -24,12 +24,14 @@ final class RecordWriter implements AutoCloseable {
   private record Pending(DeliveryRecord record, CompletableFuture<Boolean> done) {}
 
   private final DeliveryStore store;
+  private final DispatchMetrics metrics;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final List<Thread> writers = new ArrayList<>();
   private volatile boolean closed;
 
-  RecordWriter(DeliveryStore store, int writerThreads, String name) {
+  RecordWriter(DeliveryStore store, DispatchMetrics metrics, int writerThreads, String name) {
     this.store = store;
+    this.metrics = metrics;
     for (int i = 0; i < writerThreads; i++) {
       writers.add(
           Thread.ofPlatform().name("postroom-record-" + name + "-" + i).daemon().start(this::run));
@@ -78,7 +80,9 @@ final class RecordWriter implements AutoCloseable {
 
   private void writeBatch(List<Pending> batch) {
     try {
+      long t0 = System.nanoTime();
       List<Boolean> held = store.recordAll(batch.stream().map(Pending::record).toList());
+      metrics.recorded(batch.size(), java.time.Duration.ofNanos(System.nanoTime() - t0));
       for (int i = 0; i < batch.size(); i++) {
         batch.get(i).done().complete(held.get(i));
       }

@@ -45,7 +45,26 @@ final class MimeParts {
 
   /** Text with CRLF, lone CR and lone LF all turned into CRLF. */
   static String crlf(String text) {
-    return text.replaceAll("\r\n|\r|\n", "\r\n");
+    StringBuilder out = null;
+    int n = text.length();
+    for (int i = 0; i < n; i++) {
+      char ch = text.charAt(i);
+      boolean crlf = ch == '\r' && i + 1 < n && text.charAt(i + 1) == '\n';
+      if (crlf) {
+        if (out != null) {
+          out.append("\r\n");
+        }
+        i++;
+      } else if (ch == '\r' || ch == '\n') {
+        if (out == null) {
+          out = new StringBuilder(n + 16).append(text, 0, i);
+        }
+        out.append("\r\n");
+      } else if (out != null) {
+        out.append(ch);
+      }
+    }
+    return out == null ? text : out.toString();
   }
 
   /** 7bit, quoted-printable or base64 for CRLF-canonical bytes. */

@@ -87,13 +87,12 @@ public final class MxResolver {
     MxRoute route =
         cache
             .get(ascii)
-            .orElseGet(
-                () -> {
-                  Resolution resolution = lookUp(ascii);
-                  cache.put(ascii, resolution.route(), resolution.ttl());
-                  log.debug("MX route for {}: {}", ascii, resolution.route());
-                  return resolution.route();
-                });
+            .orElseGet(() -> {
+              Resolution resolution = lookUp(ascii);
+              cache.put(ascii, resolution.route(), resolution.ttl());
+              log.debug("MX route for {}: {}", ascii, resolution.route());
+              return resolution.route();
+            });
     return route instanceof MxRoute.Hosts hosts ? shuffleEqualPreferences(hosts) : route;
   }
 

@@ -73,12 +73,11 @@ class MxSettingsTest {
         .isThrownBy(() -> MxSettings.system().withRetries(-1))
         .withMessageContaining("-1");
     assertThatIllegalArgumentException()
-        .isThrownBy(
-            () ->
-                new MxSettings(
-                    List.of(InetSocketAddress.createUnresolved("dns.example", 53)),
-                    Duration.ofSeconds(1),
-                    0))
+        .isThrownBy(() ->
+            new MxSettings(
+                List.of(InetSocketAddress.createUnresolved("dns.example", 53)),
+                Duration.ofSeconds(1),
+                0))
         .withMessageContaining("dns.example");
   }
 }

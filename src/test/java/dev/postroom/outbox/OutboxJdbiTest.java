@@ -32,13 +32,11 @@ class OutboxJdbiTest {
   }
 
   private static Throwable sendBadList(Jdbi jdbi) {
-    return catchThrowable(
-        () ->
-            jdbi.withHandle(
-                h ->
-                    h.createQuery("SELECT mail.send(:recipients)")
-                        .bind("recipients", PRIVATE + ", broken@")
-                        .mapTo(Long.class)
-                        .one()));
+    return catchThrowable(() ->
+        jdbi.withHandle(h ->
+            h.createQuery("SELECT mail.send(:recipients)")
+                .bind("recipients", PRIVATE + ", broken@")
+                .mapTo(Long.class)
+                .one()));
   }
 }

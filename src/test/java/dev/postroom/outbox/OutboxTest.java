@@ -95,9 +95,8 @@ class OutboxTest {
     assertThat(Sql.footprint(db.dataSource())).isEqualTo(before);
     long id =
         db.jdbi()
-            .inTransaction(
-                (Handle h) ->
-                    Outbox.send(h, OutgoingMail.builder().recipients("y@example.com").build()));
+            .inTransaction((Handle h) ->
+                Outbox.send(h, OutgoingMail.builder().recipients("y@example.com").build()));
     assertThat(Sql.one(db.dataSource(), "SELECT recipients FROM mail.outbox WHERE id = ?", id))
         .isEqualTo("y@example.com");
   }

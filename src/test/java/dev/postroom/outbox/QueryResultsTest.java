@@ -81,13 +81,12 @@ class QueryResultsTest {
             new String[] {"SELEC 1", "42601"},
             new String[] {"SELECT 1; DROP TABLE public.customer", "42601"},
             new String[] {"SELECT 1 / 0", "22012"})) {
-      assertThatThrownBy(
-              () ->
-                  Sql.exec(
-                      db.dataSource(),
-                      "SELECT mail.send_query_results('ops@example.com', '"
-                          + bad[0].replace("'", "''")
-                          + "')"))
+      assertThatThrownBy(() ->
+              Sql.exec(
+                  db.dataSource(),
+                  "SELECT mail.send_query_results('ops@example.com', '"
+                      + bad[0].replace("'", "''")
+                      + "')"))
           .as(bad[0])
           .isInstanceOfSatisfying(
               PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo(bad[1]));

@@ -76,9 +76,8 @@ class RowSecurityTest {
     }
     try (Connection c = as(ALICE)) {
       assertThat(Outbox.cancel(c, bobsMail)).isFalse();
-      assertThatThrownBy(
-              () ->
-                  Sql.rows(c, "SELECT mail.attach(?, 'x.txt', 'text/plain', 'x'::bytea)", bobsMail))
+      assertThatThrownBy(() ->
+              Sql.rows(c, "SELECT mail.attach(?, 'x.txt', 'text/plain', 'x'::bytea)", bobsMail))
           .isInstanceOfSatisfying(
               PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("MA014"));
       assertThat(Outbox.cancel(c, alicesCancelled)).isTrue();
@@ -99,21 +98,19 @@ class RowSecurityTest {
   @Test
   void aSenderCannotForgeAnotherOwnerOrMarkItsMailSent() throws SQLException {
     try (Connection c = as(ALICE)) {
-      assertThatThrownBy(
-              () ->
-                  Sql.rows(
-                      c,
-                      "INSERT INTO mail.outbox (recipients, created_by) VALUES ('a@example.com', ?)"
-                          + " RETURNING id",
-                      BOB))
+      assertThatThrownBy(() ->
+              Sql.rows(
+                  c,
+                  "INSERT INTO mail.outbox (recipients, created_by) VALUES ('a@example.com', ?)"
+                      + " RETURNING id",
+                  BOB))
           .isInstanceOfSatisfying(
               PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
-      assertThatThrownBy(
-              () ->
-                  Sql.rows(
-                      c,
-                      "UPDATE mail.outbox SET status = 'sent' WHERE id = ? RETURNING id",
-                      alicesMail))
+      assertThatThrownBy(() ->
+              Sql.rows(
+                  c,
+                  "UPDATE mail.outbox SET status = 'sent' WHERE id = ? RETURNING id",
+                  alicesMail))
           .isInstanceOfSatisfying(
               PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
     }
@@ -192,9 +189,8 @@ class RowSecurityTest {
       Sql.rows(c, "SELECT mail.send('x@example.com', idempotency_key => 'shared-key')");
     }
     try (Connection c = as(ALICE)) {
-      assertThatThrownBy(
-              () ->
-                  Sql.rows(c, "SELECT mail.send('y@example.com', idempotency_key => 'shared-key')"))
+      assertThatThrownBy(() ->
+              Sql.rows(c, "SELECT mail.send('y@example.com', idempotency_key => 'shared-key')"))
           .isInstanceOfSatisfying(
               PSQLException.class,
               e -> {

@@ -23,11 +23,10 @@ class SchemaTest {
     assertThat(Schema.migrate(db.dataSource()).migrationsExecuted).isZero();
     int schemas =
         db.jdbi()
-            .withHandle(
-                h ->
-                    h.createQuery("SELECT count(*) FROM pg_namespace WHERE nspname = 'mail'")
-                        .mapTo(Integer.class)
-                        .one());
+            .withHandle(h ->
+                h.createQuery("SELECT count(*) FROM pg_namespace WHERE nspname = 'mail'")
+                    .mapTo(Integer.class)
+                    .one());
     assertThat(schemas).isEqualTo(1);
   }
 
@@ -43,13 +42,12 @@ class SchemaTest {
     for (TestDatabase d : new TestDatabase[] {db, other}) {
       int roles =
           d.jdbi()
-              .withHandle(
-                  h ->
-                      h.createQuery(
-                              "SELECT count(*) FROM pg_roles WHERE rolname IN"
-                                  + " ('mail_sender', 'mail_admin', 'mail_dispatcher')")
-                          .mapTo(Integer.class)
-                          .one());
+              .withHandle(h ->
+                  h.createQuery(
+                          "SELECT count(*) FROM pg_roles WHERE rolname IN"
+                              + " ('mail_sender', 'mail_admin', 'mail_dispatcher')")
+                      .mapTo(Integer.class)
+                      .one());
       assertThat(roles).isEqualTo(3);
     }
   }

@@ -185,12 +185,11 @@ class ValidationTest {
   @Test
   void aBadRowInABulkInsertRefusesTheWholeStatement() throws SQLException {
     List<Long> before = Sql.footprint(db.dataSource());
-    assertThatThrownBy(
-            () ->
-                Sql.exec(
-                    db.dataSource(),
-                    "INSERT INTO mail.outbox (recipients, subject) VALUES"
-                        + " ('ok1@example.com', 'a'), ('ok2@example.com', 'b'), ('broken@', 'c')"))
+    assertThatThrownBy(() ->
+            Sql.exec(
+                db.dataSource(),
+                "INSERT INTO mail.outbox (recipients, subject) VALUES"
+                    + " ('ok1@example.com', 'a'), ('ok2@example.com', 'b'), ('broken@', 'c')"))
         .isInstanceOfSatisfying(
             PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("MA002"));
     assertThat(Sql.footprint(db.dataSource())).isEqualTo(before);
