@@ -14,26 +14,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CommandLineTest {
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "",
-        "migrate",
-        "run",
-        "send",
-        "status",
-        "account",
-        "account add",
-        "account list",
-        "account test",
-        "demo"
-      })
+  @ValueSource(strings = {"", "migrate", "send", "status", "account", "account add", "account list"})
   void everyCommandHasHelpThatExitsWithZero(String command) {
     String[] args = (command + " --help").strip().split(" ");
 
     Cli.Result result = Cli.run(args);
 
     assertThat(result.code()).isZero();
-    assertThat(result.out()).contains("Usage: postroom").contains("--help");
+    assertThat(result.out())
+        .startsWith("Usage: postroom" + (command.isEmpty() ? "" : " " + command) + " ")
+        .contains("--help");
   }
 
   @Test
