@@ -21,10 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One dispatcher with everything around it: the connection pool, the dedicated LISTEN
- * connections, the Prometheus registry (JVM, pool, queue and the dispatcher's own meters) and,
- * when asked, the {@code /metrics} and {@code /health} endpoint. {@link #close()} stops the
- * dispatcher gracefully first, then the endpoint, the gauges and the pool.
+ * One dispatcher with everything around it: the connection pool, the dedicated LISTEN connections,
+ * the Prometheus registry (JVM, pool, queue and the dispatcher's own meters) and, when asked, the
+ * {@code /metrics} and {@code /health} endpoint. {@link #close()} stops the dispatcher gracefully
+ * first, then the endpoint, the gauges and the pool.
  */
 public final class DispatcherRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DispatcherRuntime.class);
@@ -78,7 +78,8 @@ public final class DispatcherRuntime implements AutoCloseable {
         database.pool(
             "postroom-" + config.name(),
             poolSize,
-            hikari -> hikari.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry)));
+            hikari ->
+                hikari.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry)));
     QueueGauges queue = null;
     Dispatcher dispatcher = null;
     try {

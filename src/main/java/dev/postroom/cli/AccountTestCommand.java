@@ -69,7 +69,9 @@ final class AccountTestCommand implements Callable<Integer> {
       Account account = load(c);
       if ("mx".equals(account.delivery())) {
         throw new CliFailure(
-            "account " + name + " delivers directly to the recipients' MX hosts; there is no relay"
+            "account "
+                + name
+                + " delivers directly to the recipients' MX hosts; there is no relay"
                 + " to test");
       }
       TlsMode mode = TlsMode.valueOf(account.tls().toUpperCase(Locale.ROOT));
@@ -88,10 +90,15 @@ final class AccountTestCommand implements Callable<Integer> {
             account.username() == null ? "not configured" : "accepted for " + account.username());
       } catch (SmtpException e) {
         throw new CliFailure(
-            "account " + name + ": " + e.stage().toString().toLowerCase(Locale.ROOT) + " failed: "
+            "account "
+                + name
+                + ": "
+                + e.stage().toString().toLowerCase(Locale.ROOT)
+                + " failed: "
                 + e.getMessage());
       }
-      ctx.out.println("OK: the account connects" + (account.username() == null ? "" : " and logs in") + ".");
+      ctx.out.println(
+          "OK: the account connects" + (account.username() == null ? "" : " and logs in") + ".");
       if (sendTo != null) {
         sendTestMail(c, account);
       }
@@ -133,7 +140,9 @@ final class AccountTestCommand implements Callable<Integer> {
   private void sendTestMail(Connection c, Account account) throws SQLException {
     if (account.profile() == null) {
       throw new CliFailure(
-          "account " + name + " is in no profile, so no mail can be sent through it; add it with"
+          "account "
+              + name
+              + " is in no profile, so no mail can be sent through it; add it with"
               + " mail.add_profile_account or: postroom account add … --profile NAME");
     }
     long id =
@@ -196,7 +205,9 @@ final class AccountTestCommand implements Callable<Integer> {
   }
 
   private static String keyword(Map.Entry<String, String> e) {
-    return e.getValue() == null || e.getValue().isBlank() ? e.getKey() : e.getKey() + " " + e.getValue();
+    return e.getValue() == null || e.getValue().isBlank()
+        ? e.getKey()
+        : e.getKey() + " " + e.getValue();
   }
 
   private void line(String label, String value) {

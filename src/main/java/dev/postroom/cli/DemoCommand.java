@@ -104,11 +104,10 @@ final class DemoCommand implements Callable<Integer> {
     ExecutorService runner = Executors.newSingleThreadExecutor();
     try {
       Future<?> idle =
-          runner.submit(
-              () -> {
-                runtime.dispatcher().runUntilIdle();
-                return null;
-              });
+          runner.submit(() -> {
+            runtime.dispatcher().runUntilIdle();
+            return null;
+          });
       idle.get(TIME_LIMIT.toSeconds(), TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       throw new CliFailure("the dispatcher did not finish within " + TIME_LIMIT.toSeconds() + " s");
@@ -156,7 +155,8 @@ final class DemoCommand implements Callable<Integer> {
     String host = demo.hosts().get(0).host();
     int port = demo.hosts().get(0).port();
     String psql =
-        "psql \"host=%s port=%d dbname=%s user=%s\"".formatted(host, port, demo.database(), demo.user());
+        "psql \"host=%s port=%d dbname=%s user=%s\""
+            .formatted(host, port, demo.database(), demo.user());
     ctx.out.printf(
         """
 
@@ -179,10 +179,6 @@ final class DemoCommand implements Callable<Integer> {
             + " name and no password). The user needs the right to create the database %s, or it"
             + " must exist already; for example: sudo -u postgres createuser --createdb %s.")
         .formatted(
-            demo.describe(),
-            demo.source(),
-            Errors.serverMessage(e),
-            demo.database(),
-            demo.user());
+            demo.describe(), demo.source(), Errors.serverMessage(e), demo.database(), demo.user());
   }
 }

@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reports a running dispatcher's progress every few seconds: delivered, deferred and failed
- * recipients so far, the delivery rate since the last report, and the mails left in the queue. On
- * a terminal it prints a line to standard output; otherwise it writes an INFO log line, and only
- * when something changed.
+ * recipients so far, the delivery rate since the last report, and the mails left in the queue. On a
+ * terminal it prints a line to standard output; otherwise it writes an INFO log line, and only when
+ * something changed.
  */
 final class ProgressReporter implements AutoCloseable {
   static final Duration TERMINAL_INTERVAL = Duration.ofSeconds(2);

@@ -14,7 +14,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CommandLineTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "migrate", "send", "status", "account", "account add", "account list"})
+  @ValueSource(
+      strings = {
+        "",
+        "migrate",
+        "run",
+        "send",
+        "status",
+        "account",
+        "account add",
+        "account list",
+        "account test",
+        "demo"
+      })
   void everyCommandHasHelpThatExitsWithZero(String command) {
     String[] args = (command + " --help").strip().split(" ");
 

@@ -19,16 +19,15 @@ class RunCommandTest {
   static void relay() throws Exception {
     smtp = CaptureSmtpServer.start(Map.of("gone@example.com", "550 5.1.1 User unknown"));
     db.jdbi()
-        .useHandle(
-            h -> {
-              h.execute(
-                  "SELECT mail.add_account(name => 'capture', host => ?, port => ?, tls => 'none',"
-                      + " from_address => 'app@example.com')",
-                  smtp.host(),
-                  smtp.port());
-              h.execute("SELECT mail.add_profile(name => 'main', is_default => true)");
-              h.execute("SELECT mail.add_profile_account('main', 'capture', 1)");
-            });
+        .useHandle(h -> {
+          h.execute(
+              "SELECT mail.add_account(name => 'capture', host => ?, port => ?, tls => 'none',"
+                  + " from_address => 'app@example.com')",
+              smtp.host(),
+              smtp.port());
+          h.execute("SELECT mail.add_profile(name => 'main', is_default => true)");
+          h.execute("SELECT mail.add_profile_account('main', 'capture', 1)");
+        });
   }
 
   @AfterAll
@@ -44,8 +43,14 @@ class RunCommandTest {
 
     Cli.Result result =
         Cli.run(
-            "run", "--db", db.url(), "--until-idle", "--dispatcher-name", "cli-test",
-            "--log-format", "json");
+            "run",
+            "--db",
+            db.url(),
+            "--until-idle",
+            "--dispatcher-name",
+            "cli-test",
+            "--log-format",
+            "json");
 
     assertThat(result.code()).as(result.err()).isZero();
     assertThat(result.out()).startsWith("delivered 2, deferred 0, failed 1 in ");
@@ -56,7 +61,9 @@ class RunCommandTest {
     assertThat(smtp.messages()).hasSize(2);
     assertThat(
             Cli.rows(
-                db, "SELECT address || ':' || status FROM mail.recipient ORDER BY id", String.class))
+                db,
+                "SELECT address || ':' || status FROM mail.recipient ORDER BY id",
+                String.class))
         .containsExactly(
             "ann@example.com:delivered", "bob@example.org:delivered", "gone@example.com:failed");
   }

@@ -82,8 +82,7 @@ class RunProcessTest {
     return m.find() ? Integer.parseInt(m.group(1)) : 0;
   }
 
-  private static HttpResponse<String> get(HttpClient http, int port, String path)
-      throws Exception {
+  private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
