@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CommandLineTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "migrate", "send", "status", "account", "account add", "account list"})
+  @ValueSource(
+      strings = {"", "migrate", "send", "status", "account", "account add", "account list"})
   void everyCommandHasHelpThatExitsWithZero(String command) {
     String[] args = (command + " --help").strip().split(" ");
 
