@@ -63,17 +63,16 @@ final class DeliveryStatusFields {
     StringBuilder encoded = new StringBuilder("utf-8; ");
     address
         .codePoints()
-        .forEach(
-            c -> {
-              if (c > ' ' && c < 0x7f && c != '\\' && c != '+' && c != '=') {
-                encoded.append((char) c);
-              } else {
-                encoded
-                    .append("\\x{")
-                    .append(Integer.toHexString(c).toUpperCase(Locale.ROOT))
-                    .append('}');
-              }
-            });
+        .forEach(c -> {
+          if (c > ' ' && c < 0x7f && c != '\\' && c != '+' && c != '=') {
+            encoded.append((char) c);
+          } else {
+            encoded
+                .append("\\x{")
+                .append(Integer.toHexString(c).toUpperCase(Locale.ROOT))
+                .append('}');
+          }
+        });
     return encoded.toString();
   }
 }

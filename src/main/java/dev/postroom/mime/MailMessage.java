@@ -93,22 +93,21 @@ public record MailMessage(
       return Map.of();
     }
     Map<String, String> copy = new LinkedHashMap<>();
-    headers.forEach(
-        (name, value) -> {
-          if (name == null || !FIELD_NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("not a valid header name: " + name);
-          }
-          String lower = name.toLowerCase(Locale.ROOT);
-          if (RESERVED_HEADERS.contains(lower) || lower.startsWith("content-")) {
-            throw new IllegalArgumentException(
-                "header " + name + " is written by the composer and cannot be set as extra header");
-          }
-          if (value == null) {
-            throw new IllegalArgumentException("header " + name + " has no value");
-          }
-          HeaderText.requireSingleLine("header " + name, value);
-          copy.put(name, value);
-        });
+    headers.forEach((name, value) -> {
+      if (name == null || !FIELD_NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("not a valid header name: " + name);
+      }
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (RESERVED_HEADERS.contains(lower) || lower.startsWith("content-")) {
+        throw new IllegalArgumentException(
+            "header " + name + " is written by the composer and cannot be set as extra header");
+      }
+      if (value == null) {
+        throw new IllegalArgumentException("header " + name + " has no value");
+      }
+      HeaderText.requireSingleLine("header " + name, value);
+      copy.put(name, value);
+    });
     return Collections.unmodifiableMap(copy);
   }
 }

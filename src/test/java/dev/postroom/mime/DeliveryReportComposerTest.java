@@ -129,9 +129,8 @@ class DeliveryReportComposerTest {
   @Test
   void aReportNeedsRecipientsAndValidStatusCodes() {
     assertThatThrownBy(() -> report(List.of())).hasMessageContaining("recipients");
-    assertThatThrownBy(
-            () ->
-                new RecipientReport("a@example.org", Action.FAILED, "550", null, null, null, null))
+    assertThatThrownBy(() ->
+            new RecipientReport("a@example.org", Action.FAILED, "550", null, null, null, null))
         .hasMessageContaining("5.1.1");
   }
 

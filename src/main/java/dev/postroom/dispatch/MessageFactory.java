@@ -1,0 +1,177 @@
+package dev.postroom.dispatch;
+
+import dev.postroom.mime.AttachmentPart;
+import dev.postroom.mime.BodyFormat;
+import dev.postroom.mime.ContentSource;
+import dev.postroom.mime.DeliveryReport;
+import dev.postroom.mime.DeliveryReportComposer;
+import dev.postroom.mime.Importance;
+import dev.postroom.mime.MailAddress;
+import dev.postroom.mime.MailMessage;
+import dev.postroom.mime.MessageComposer;
+import dev.postroom.mime.RecipientReport;
+import dev.postroom.mime.Sensitivity;
+import dev.postroom.outbox.ClaimedMail;
+import dev.postroom.outbox.DeliveryAccount;
+import dev.postroom.outbox.DeliveryAttachment;
+import dev.postroom.outbox.DeliveryRecipient;
+import dev.postroom.outbox.ReportedMail;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns a claimed mail into the bytes that go after DATA. The Date header is the enqueue time and
+ * the Message-ID the one fixed at enqueue, so every attempt sends the same message.
+ */
+final class MessageFactory {
+  private final MessageComposer composer = new MessageComposer();
+  private final DeliveryReportComposer reports = new DeliveryReportComposer();
+
+  byte[] compose(
+      ClaimedMail mail,
+      List<DeliveryRecipient> recipients,
+      List<DeliveryAttachment> attachments,
+      DeliveryAccount account) {
+    return composer.toBytes(message(mail, recipients, attachments, account));
+  }
+
+  MailMessage message(
+      ClaimedMail mail,
+      List<DeliveryRecipient> recipients,
+      List<DeliveryAttachment> attachments,
+      DeliveryAccount account) {
+    return new MailMessage(
+        from(mail, account),
+        addresses(recipients, "to"),
+        addresses(recipients, "cc"),
+        replyTo(mail, account),
+        mail.subject(),
+        mail.body(),
+        mail.bodyFormat() == null
+            ? BodyFormat.TEXT
+            : BodyFormat.valueOf(mail.bodyFormat().toUpperCase(Locale.ROOT)),
+        mail.importance() == null
+            ? Importance.NORMAL
+            : Importance.valueOf(mail.importance().toUpperCase(Locale.ROOT)),
+        mail.sensitivity() == null
+            ? Sensitivity.NORMAL
+            : Sensitivity.valueOf(mail.sensitivity().toUpperCase(Locale.ROOT)),
+        mail.headers(),
+        attachments.stream()
+            .map(a ->
+                new AttachmentPart(
+                    a.filename(), a.contentType(), a.contentId(), ContentSource.of(a.content())))
+            .toList(),
+        mail.messageId(),
+        mail.createdAt());
+  }
+
+  /**
+   * The RFC 3464 report of a notification mail: to the original sender, from the account's address,
+   * one entry per failed recipient of the reported mail.
+   */
+  byte[] report(ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
+    String reportingMta =
+        account.heloName() != null ? account.heloName() : AccountRoutes.defaultHeloName();
+    List<RecipientReport> entries =
+        reported.recipients().stream().map(r -> entry(r, reported)).toList();
+    StringBuilder headers = new StringBuilder();
+    headers.append("Message-ID: ").append(reported.messageId()).append("\r\n");
+    if (reported.sender() != null) {
+      headers.append("From: ").append(parse(reported.sender()).address()).append("\r\n");
+    }
+    if (reported.subject() != null
+        && reported.subject().chars().allMatch(c -> c >= 32 && c < 127)) {
+      headers.append("Subject: ").append(reported.subject()).append("\r\n");
+    }
+    return reports.toBytes(
+        new DeliveryReport(
+            parse(reported.sender()),
+            new MailAddress(account.fromAddress(), "Mail Delivery System"),
+            reportingMta,
+            reported.messageId(),
+            null,
+            headers.toString(),
+            reported.createdAt(),
+            entries,
+            notification.messageId(),
+            notification.createdAt()));
+  }
+
+  private static RecipientReport entry(ReportedMail.Recipient r, ReportedMail reported) {
+    String status =
+        r.expired()
+            ? "4.4.7"
+            : r.enhancedCode() != null
+                ? r.enhancedCode()
+                : (r.replyCode() != null && r.replyCode() < 500 ? "4.0.0" : "5.0.0");
+    String diagnostic =
+        r.replyCode() == null
+            ? null
+            : "smtp; "
+                + r.replyCode()
+                + (r.enhancedCode() == null ? "" : " " + r.enhancedCode())
+                + " "
+                + nullToEmpty(r.replyText());
+    return new RecipientReport(
+        r.address(),
+        reported.delay() ? RecipientReport.Action.DELAYED : RecipientReport.Action.FAILED,
+        status,
+        remoteMta(r.remoteHost()),
+        diagnostic,
+        r.lastAttempt(),
+        reported.delay() ? reported.expiresAt() : null);
+  }
+
+  private static String remoteMta(String remoteHost) {
+    if (remoteHost == null) {
+      return null;
+    }
+    int space = remoteHost.indexOf(' ');
+    return "dns; " + (space > 0 ? remoteHost.substring(0, space) : remoteHost);
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  /** The address the mail is from: the mail's own, else its account's. */
+  static MailAddress from(ClaimedMail mail, DeliveryAccount account) {
+    if (mail.fromAddress() != null) {
+      return parse(mail.fromAddress());
+    }
+    return new MailAddress(account.fromAddress(), account.displayName());
+  }
+
+  /** The SMTP reverse-path: empty (the null path) for delivery status notifications. */
+  static String reversePath(ClaimedMail mail, DeliveryAccount account) {
+    return mail.isNotification() ? "" : from(mail, account).address();
+  }
+
+  private static List<MailAddress> replyTo(ClaimedMail mail, DeliveryAccount account) {
+    String value = mail.replyTo() != null ? mail.replyTo() : account.replyTo();
+    return value == null ? List.of() : List.of(parse(value));
+  }
+
+  private static List<MailAddress> addresses(List<DeliveryRecipient> recipients, String kind) {
+    return recipients.stream()
+        .filter(r -> r.kind().equals(kind))
+        .map(r -> new MailAddress(r.address(), r.displayName()))
+        .toList();
+  }
+
+  /** Accepts {@code addr}, {@code <addr>} and {@code Name <addr>} (validated at enqueue). */
+  static MailAddress parse(String value) {
+    String v = value.trim();
+    int lt = v.lastIndexOf('<');
+    if (lt >= 0 && v.endsWith(">")) {
+      String name = v.substring(0, lt).trim();
+      if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+        name = name.substring(1, name.length() - 1);
+      }
+      return new MailAddress(
+          v.substring(lt + 1, v.length() - 1).trim(), name.isEmpty() ? null : name);
+    }
+    return new MailAddress(v, null);
+  }
+}

@@ -1,0 +1,41 @@
+package dev.postroom.outbox;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A mail a dispatcher holds under lease: the outbox row as the claim returned it. Every write made
+ * on its behalf carries {@link #leaseToken()}, so that once another dispatcher has taken the mail
+ * over, the old holder's writes change nothing.
+ *
+ * @param headers extra headers from the {@code headers} jsonb, name to value
+ * @param reportFor the mail this one is a delivery status notification for, else null
+ * @param reportKind for a notification: failure or delay
+ */
+public record ClaimedMail(
+    long id,
+    UUID leaseToken,
+    int attempts,
+    Integer profileId,
+    String subject,
+    String body,
+    String bodyFormat,
+    String fromAddress,
+    String replyTo,
+    String importance,
+    String sensitivity,
+    Map<String, String> headers,
+    String messageId,
+    Instant createdAt,
+    Instant expiresAt,
+    Long reportFor,
+    String reportKind,
+    String createdBy,
+    List<String> attachmentNames) {
+
+  public boolean isNotification() {
+    return reportFor != null;
+  }
+}

@@ -1,0 +1,21 @@
+package dev.postroom.outbox;
+
+/**
+ * One row for {@code mail.event_log}: a decision about a recipient or a mail.
+ *
+ * @param recipientId null for an event about the whole mail
+ */
+public record DeliveryEvent(
+    Long recipientId,
+    String event,
+    String accountName,
+    String remoteHost,
+    String stage,
+    Integer replyCode,
+    String enhancedCode,
+    String replyText) {
+
+  public static DeliveryEvent ofMail(String event, String accountName, String text) {
+    return new DeliveryEvent(null, event, accountName, null, null, null, null, text);
+  }
+}

@@ -1,0 +1,320 @@
+package dev.postroom.outbox;
+
+import static dev.postroom.outbox.ClaimStore.ts;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * What a dispatcher reads to deliver claimed mail (recipients, attachments, accounts, settings) and
+ * the one fenced write that records an attempt's results.
+ */
+public final class DeliveryStore {
+  /**
+   * Queues a delivery status notification to the sender of a mail that ended with failed
+   * recipients, when {@code notify_sender_on_failure} is on. Never for a notification itself.
+   */
+  private static final String NOTIFY_SENDER =
+      """
+      WITH original AS (
+        SELECT o.id, o.profile_id, o.created_by, o.subject,
+               coalesce(o.from_address, a.from_address) AS sender
+          FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
+         WHERE o.id = :mail AND o.report_for IS NULL
+           AND coalesce(mail.setting('notify_sender_on_failure'), 'false')::boolean
+           AND EXISTS (SELECT 1 FROM mail.recipient r
+                        WHERE r.mail_id = o.id AND r.status = 'failed')),
+      dsn AS (
+        INSERT INTO mail.outbox
+          (recipients, subject, body, profile_id, report_for, report_kind, created_by)
+        SELECT sender, 'Undelivered Mail Returned to Sender',
+               'Some recipients of your message "' || coalesce(subject, '') || '" could not be'
+                 || ' reached. The delivery status report is attached.',
+               profile_id, id, 'failure', created_by
+          FROM original WHERE sender IS NOT NULL
+        RETURNING id, report_for)
+      INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher, created_by)
+      SELECT d.report_for, :now, 'notification_queued',
+             'delivery status notification ' || d.id || ' queued for the sender', :dispatcher,
+             o.created_by
+        FROM dsn d JOIN original o ON o.id = d.report_for
+      """;
+
+  /**
+   * Queues one "still trying" notification for a mail deferred longer than {@code
+   * notify_sender_on_delay}, at most once per mail.
+   */
+  private static final String NOTIFY_DELAY =
+      """
+      WITH original AS (
+        SELECT o.id, o.profile_id, o.created_by, o.subject,
+               coalesce(o.from_address, a.from_address) AS sender
+          FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
+         WHERE o.id = :mail AND o.report_for IS NULL
+           AND mail.setting('notify_sender_on_delay') IS NOT NULL
+           AND o.created_at + mail.setting('notify_sender_on_delay')::interval <= :now
+           AND NOT EXISTS (SELECT 1 FROM mail.outbox d
+                            WHERE d.report_for = o.id AND d.report_kind = 'delay')),
+      dsn AS (
+        INSERT INTO mail.outbox
+          (recipients, subject, body, profile_id, report_for, report_kind, created_by)
+        SELECT sender, 'Delayed Mail (still being retried)',
+               'Your message "' || coalesce(subject, '') || '" has not been delivered to every'
+                 || ' recipient yet. Postroom keeps trying; the status report is attached.',
+               profile_id, id, 'delay', created_by
+          FROM original WHERE sender IS NOT NULL
+        RETURNING id, report_for)
+      INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher, created_by)
+      SELECT d.report_for, :now, 'notification_queued',
+             'delay notification ' || d.id || ' queued for the sender', :dispatcher, o.created_by
+        FROM dsn d JOIN original o ON o.id = d.report_for
+      """;
+
+  private static final java.util.Set<String> FAILED = java.util.Set.of("failed", "partially_sent");
+
+  private final Jdbi jdbi;
+  private final String dispatcher;
+
+  public DeliveryStore(Jdbi jdbi, String dispatcher) {
+    this.jdbi = jdbi;
+    this.dispatcher = dispatcher;
+  }
+
+  /** All recipients of the given mails, in enqueue order, by mail id. */
+  public Map<Long, List<DeliveryRecipient>> recipients(Collection<Long> mailIds) {
+    if (mailIds.isEmpty()) {
+      return Map.of();
+    }
+    List<DeliveryRecipient> rows =
+        jdbi.withHandle(h ->
+            h.createQuery(
+                    """
+                    SELECT id, mail_id, kind::text AS kind, address, display_name, domain,
+                           status::text AS status, attempts
+                      FROM mail.recipient WHERE mail_id = ANY(:ids) ORDER BY id
+                    """)
+                .bindArray("ids", Long.class, List.copyOf(mailIds))
+                .map((rs, ctx) ->
+                    new DeliveryRecipient(
+                        rs.getLong("id"),
+                        rs.getLong("mail_id"),
+                        rs.getString("kind"),
+                        rs.getString("address"),
+                        rs.getString("display_name"),
+                        rs.getString("domain"),
+                        rs.getString("status"),
+                        rs.getInt("attempts")))
+                .list());
+    return rows.stream()
+        .collect(Collectors.groupingBy(DeliveryRecipient::mailId, Collectors.toList()));
+  }
+
+  /** The attachments of the given mails, in the order they were attached, by mail id. */
+  public Map<Long, List<DeliveryAttachment>> attachments(Collection<Long> mailIds) {
+    if (mailIds.isEmpty()) {
+      return Map.of();
+    }
+    List<DeliveryAttachment> rows =
+        jdbi.withHandle(h ->
+            h.createQuery(
+                    """
+                    SELECT mail_id, filename, content_type, content_id, content
+                      FROM mail.attachment WHERE mail_id = ANY(:ids) ORDER BY id
+                    """)
+                .bindArray("ids", Long.class, List.copyOf(mailIds))
+                .map((rs, ctx) ->
+                    new DeliveryAttachment(
+                        rs.getLong("mail_id"),
+                        rs.getString("filename"),
+                        rs.getString("content_type"),
+                        rs.getString("content_id"),
+                        rs.getBytes("content")))
+                .list());
+    return rows.stream()
+        .collect(Collectors.groupingBy(DeliveryAttachment::mailId, Collectors.toList()));
+  }
+
+  /** Every profile's accounts in failover order, by profile id. */
+  public Map<Integer, List<DeliveryAccount>> accountsByProfile() {
+    Map<Integer, List<DeliveryAccount>> out = new HashMap<>();
+    jdbi.useHandle(h ->
+        h.createQuery(
+                """
+                SELECT pa.profile_id, a.id, a.name, a.host, a.port, a.tls, a.tls_verify,
+                       a.tls_ca_pem, a.username, a.password, a.auth, a.from_address,
+                       a.display_name, a.reply_to, a.helo_name, a.delivery,
+                       a.max_connections, a.rate_per_minute
+                  FROM mail.profile_account pa JOIN mail.account a ON a.id = pa.account_id
+                 ORDER BY pa.profile_id, pa.sequence, a.id
+                """)
+            .map((rs, ctx) -> {
+              DeliveryAccount a =
+                  new DeliveryAccount(
+                      rs.getInt("id"),
+                      rs.getString("name"),
+                      rs.getString("host"),
+                      rs.getInt("port"),
+                      rs.getString("tls"),
+                      rs.getBoolean("tls_verify"),
+                      rs.getString("tls_ca_pem"),
+                      rs.getString("username"),
+                      rs.getString("password"),
+                      rs.getString("auth"),
+                      rs.getString("from_address"),
+                      rs.getString("display_name"),
+                      rs.getString("reply_to"),
+                      rs.getString("helo_name"),
+                      rs.getString("delivery"),
+                      rs.getInt("max_connections"),
+                      rs.getObject("rate_per_minute", Integer.class));
+              out.computeIfAbsent(rs.getInt("profile_id"), k -> new ArrayList<>()).add(a);
+              return a;
+            })
+            .list());
+    return out;
+  }
+
+  /** The values of the named settings (defaults applied by {@code mail.setting}). */
+  public Map<String, String> settings(Collection<String> names) {
+    Map<String, String> out = new HashMap<>();
+    jdbi.useHandle(h -> {
+      for (String name : names) {
+        out.put(
+            name,
+            h.createQuery("SELECT mail.setting(:name)")
+                .bind("name", name)
+                .mapTo(String.class)
+                .one());
+      }
+    });
+    return out;
+  }
+
+  /** An interval-valued setting, parsed by PostgreSQL. */
+  public java.time.Duration intervalSetting(String name) {
+    double seconds =
+        jdbi.withHandle(h ->
+            h.createQuery("SELECT extract(epoch FROM mail.setting(:name)::interval)::float8")
+                .bind("name", name)
+                .mapTo(Double.class)
+                .one());
+    return java.time.Duration.ofMillis(Math.round(seconds * 1000));
+  }
+
+  /** The retry schedule setting as seconds, parsed by PostgreSQL's own interval syntax. */
+  public List<Double> retryScheduleSeconds() {
+    return jdbi.withHandle(h ->
+        h.createQuery(
+                """
+                SELECT extract(epoch FROM trim(step)::interval)::float8
+                  FROM unnest(string_to_array(mail.setting('retry_schedule'), ','))
+                       WITH ORDINALITY AS s(step, n)
+                 ORDER BY n
+                """)
+            .mapTo(Double.class)
+            .list());
+  }
+
+  /**
+   * The mail a notification reports on, with its failed recipients (or, for a delay report, its
+   * deferred ones); null when it has been purged.
+   */
+  public ReportedMail reported(long mailId, boolean delay) {
+    return jdbi.withHandle(h -> {
+      List<ReportedMail.Recipient> failed =
+          h.createQuery(
+                  """
+                  SELECT r.address, r.reply_code, r.enhanced_code, r.reply_text,
+                         r.remote_host, r.updated_at,
+                         EXISTS (SELECT 1 FROM mail.event_log e
+                                  WHERE e.mail_id = r.mail_id AND e.recipient_id = r.id
+                                    AND e.event = 'expired') AS expired
+                    FROM mail.recipient r
+                   WHERE r.mail_id = :id AND r.status = :status::mail.recipient_status
+                   ORDER BY r.id
+                  """)
+              .bind("id", mailId)
+              .bind("status", delay ? "deferred" : "failed")
+              .map((rs, ctx) ->
+                  new ReportedMail.Recipient(
+                      rs.getString("address"),
+                      rs.getObject("reply_code", Integer.class),
+                      rs.getString("enhanced_code"),
+                      rs.getString("reply_text"),
+                      rs.getString("remote_host"),
+                      ClaimStore.instant(rs, "updated_at"),
+                      rs.getBoolean("expired")))
+              .list();
+      return h.createQuery(
+              """
+              SELECT o.id, o.message_id, o.created_at, o.subject, o.expires_at,
+                     coalesce(o.from_address, a.from_address) AS sender, a.name AS account
+                FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
+               WHERE o.id = :id
+              """)
+          .bind("id", mailId)
+          .map((rs, ctx) ->
+              new ReportedMail(
+                  rs.getLong("id"),
+                  rs.getString("message_id"),
+                  ClaimStore.instant(rs, "created_at"),
+                  rs.getString("subject"),
+                  rs.getString("sender"),
+                  rs.getString("account"),
+                  ClaimStore.instant(rs, "expires_at"),
+                  delay,
+                  failed))
+          .findOne()
+          .orElse(null);
+    });
+  }
+
+  /**
+   * Writes an attempt's results in one statement: recipient rows (only those still open, so a
+   * delivered recipient never changes), events, and the mail's state when the attempt is over.
+   * Returns false, having written nothing, when the lease is no longer this dispatcher's.
+   */
+  public boolean record(DeliveryRecord r) {
+    return recordAll(List.of(r)).get(0);
+  }
+
+  /**
+   * Writes several records in one transaction and one statement, returning for each whether its
+   * lease was still held. Notifications to senders are queued in the same transaction.
+   */
+  public List<Boolean> recordAll(List<DeliveryRecord> records) {
+    return jdbi.inTransaction(h -> {
+      java.util.Set<Long> held = DeliveryRecorder.write(h, records, dispatcher);
+      List<Boolean> out = new ArrayList<>(records.size());
+      for (DeliveryRecord r : records) {
+        boolean ok = held.contains(r.mail().id());
+        out.add(ok);
+        String notify = ok ? notification(r) : null;
+        if (notify != null) {
+          h.createUpdate(notify)
+              .bind("mail", r.mail().id())
+              .bind("now", ts(r.now()))
+              .bind("dispatcher", dispatcher)
+              .execute();
+        }
+      }
+      return out;
+    });
+  }
+
+  private static String notification(DeliveryRecord r) {
+    DeliveryRecord.Finish f = r.finish();
+    if (f == null || r.mail().isNotification()) {
+      return null;
+    }
+    if (FAILED.contains(f.status())) {
+      return NOTIFY_SENDER;
+    }
+    return f.status().equals("retrying") ? NOTIFY_DELAY : null;
+  }
+}
