@@ -24,7 +24,7 @@ class DemoCommandTest {
         .containsPattern(
             "partially_sent +to: nobody@example.com +failed +550 5.1.1 <nobody@example.com>")
         .containsPattern("retrying +to: greylisted@example.net +deferred +451 4.7.1")
-        .contains("The capture server received 4 message(s) for 8 recipient(s).")
+        .contains("The capture server received 4 message(s) for 7 recipient(s).")
         .contains("SELECT * FROM mail.queue_status;");
     assertThat(result.err()).isEmpty();
     List<String> statuses =
