@@ -36,6 +36,7 @@ public final class DispatcherRuntime implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gcMetrics;
   private final QueueGauges queue;
+  private final Retention retention;
   private final Dispatcher dispatcher;
   private final MetricsServer metricsServer;
   private boolean closed;
@@ -45,12 +46,14 @@ public final class DispatcherRuntime implements AutoCloseable {
       PrometheusMeterRegistry registry,
       JvmGcMetrics gcMetrics,
       QueueGauges queue,
+      Retention retention,
       Dispatcher dispatcher,
       MetricsServer metricsServer) {
     this.pool = pool;
     this.registry = registry;
     this.gcMetrics = gcMetrics;
     this.queue = queue;
+    this.retention = retention;
     this.dispatcher = dispatcher;
     this.metricsServer = metricsServer;
   }
@@ -81,9 +84,11 @@ public final class DispatcherRuntime implements AutoCloseable {
             hikari ->
                 hikari.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry)));
     QueueGauges queue = null;
+    Retention retention = null;
     Dispatcher dispatcher = null;
     try {
       queue = new QueueGauges(pool, registry, queuePollInterval);
+      retention = new Retention(pool, config.name()).schedule();
       dispatcher = new Dispatcher(pool, database::connect, config, registry, clock);
       MetricsServer server = null;
       if (metricsAddress != null) {
@@ -94,13 +99,16 @@ public final class DispatcherRuntime implements AutoCloseable {
             server.address().getHostString(),
             server.port());
       }
-      return new DispatcherRuntime(pool, registry, gc, queue, dispatcher, server);
+      return new DispatcherRuntime(pool, registry, gc, queue, retention, dispatcher, server);
     } catch (IOException | RuntimeException e) {
       if (dispatcher != null) {
         dispatcher.close();
       }
       if (queue != null) {
         queue.close();
+      }
+      if (retention != null) {
+        retention.close();
       }
       pool.close();
       gc.close();
@@ -142,6 +150,7 @@ public final class DispatcherRuntime implements AutoCloseable {
         metricsServer.close();
       }
       queue.close();
+      retention.close();
       pool.close();
       gcMetrics.close();
     }

@@ -104,11 +104,10 @@ final class DemoCommand implements Callable<Integer> {
     ExecutorService runner = Executors.newSingleThreadExecutor();
     try {
       Future<?> idle =
-          runner.submit(
-              () -> {
-                runtime.dispatcher().runUntilIdle();
-                return null;
-              });
+          runner.submit(() -> {
+            runtime.dispatcher().runUntilIdle();
+            return null;
+          });
       idle.get(TIME_LIMIT.toSeconds(), TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       throw new CliFailure("the dispatcher did not finish within " + TIME_LIMIT.toSeconds() + " s");

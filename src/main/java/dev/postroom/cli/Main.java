@@ -58,25 +58,23 @@ public final class Main {
     cli.setOut(new PrintWriter(ctx.out, true));
     cli.setErr(new PrintWriter(ctx.err, true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
-    cli.setParameterExceptionHandler(
-        (ParameterException e, String[] args) -> {
-          CommandLine failed = e.getCommandLine();
-          ctx.err.println("postroom: " + e.getMessage());
-          ctx.err.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help'.");
-          return USAGE;
-        });
-    cli.setExecutionExceptionHandler(
-        (e, failed, parsed) -> {
-          if (e instanceof ConfigException) {
-            ctx.err.println("postroom: " + e.getMessage());
-            return USAGE;
-          }
-          ctx.err.println("postroom: " + Errors.describe(e, safeDatabase(ctx)));
-          if (ctx.verbose) {
-            e.printStackTrace(ctx.err);
-          }
-          return FAILURE;
-        });
+    cli.setParameterExceptionHandler((ParameterException e, String[] args) -> {
+      CommandLine failed = e.getCommandLine();
+      ctx.err.println("postroom: " + e.getMessage());
+      ctx.err.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help'.");
+      return USAGE;
+    });
+    cli.setExecutionExceptionHandler((e, failed, parsed) -> {
+      if (e instanceof ConfigException) {
+        ctx.err.println("postroom: " + e.getMessage());
+        return USAGE;
+      }
+      ctx.err.println("postroom: " + Errors.describe(e, safeDatabase(ctx)));
+      if (ctx.verbose) {
+        e.printStackTrace(ctx.err);
+      }
+      return FAILURE;
+    });
     return cli;
   }
 

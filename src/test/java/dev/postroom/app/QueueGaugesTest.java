@@ -15,21 +15,20 @@ class QueueGaugesTest {
   @Test
   void gaugesShowTheUnfinishedQueueByStatusAndTheAgeOfTheOldestDueMail() throws Exception {
     db.jdbi()
-        .useHandle(
-            h -> {
-              h.execute("SELECT mail.add_account(name => 'a', host => '127.0.0.1', port => 2525)");
-              h.execute("SELECT mail.add_profile(name => 'p', is_default => true)");
-              h.execute("SELECT mail.add_profile_account('p', 'a', 1)");
-              for (int i = 0; i < 3; i++) {
-                h.execute("SELECT mail.send(recipients => 'ann@example.com', body => 'x')");
-              }
-              h.execute(
-                  "SELECT mail.send(recipients => 'ann@example.com', body => 'later',"
-                      + " send_at => now() + interval '1 hour')");
-              h.execute(
-                  "UPDATE mail.outbox SET next_attempt_at = now() - interval '90 seconds'"
-                      + " WHERE id = (SELECT min(id) FROM mail.outbox)");
-            });
+        .useHandle(h -> {
+          h.execute("SELECT mail.add_account(name => 'a', host => '127.0.0.1', port => 2525)");
+          h.execute("SELECT mail.add_profile(name => 'p', is_default => true)");
+          h.execute("SELECT mail.add_profile_account('p', 'a', 1)");
+          for (int i = 0; i < 3; i++) {
+            h.execute("SELECT mail.send(recipients => 'ann@example.com', body => 'x')");
+          }
+          h.execute(
+              "SELECT mail.send(recipients => 'ann@example.com', body => 'later',"
+                  + " send_at => now() + interval '1 hour')");
+          h.execute(
+              "UPDATE mail.outbox SET next_attempt_at = now() - interval '90 seconds'"
+                  + " WHERE id = (SELECT min(id) FROM mail.outbox)");
+        });
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     try (QueueGauges gauges = new QueueGauges(db.dataSource(), registry, Duration.ofHours(1))) {

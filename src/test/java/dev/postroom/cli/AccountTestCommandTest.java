@@ -27,26 +27,25 @@ class AccountTestCommandTest {
   static void accounts() throws Exception {
     plain = CaptureSmtpServer.start(Map.of());
     db.jdbi()
-        .useHandle(
-            h -> {
-              h.execute(
-                  "SELECT mail.add_account(name => 'plain', host => ?, port => ?, tls => 'none',"
-                      + " from_address => 'app@example.com')",
-                  plain.host(),
-                  plain.port());
-              h.execute("SELECT mail.add_profile(name => 'main', is_default => true)");
-              h.execute("SELECT mail.add_profile_account('main', 'plain', 1)");
-              h.execute(
-                  "SELECT mail.add_account(name => 'secure', host => '127.0.0.1', port => ?,"
-                      + " tls => 'implicit', tls_verify => false, username => 'ann',"
-                      + " password => 's3cret', from_address => 'ann@example.com')",
-                  ServerSetupTest.SMTPS.getPort());
-              h.execute(
-                  "SELECT mail.add_account(name => 'wrong', host => '127.0.0.1', port => ?,"
-                      + " tls => 'implicit', tls_verify => false, username => 'ann',"
-                      + " password => 'guess', from_address => 'ann@example.com')",
-                  ServerSetupTest.SMTPS.getPort());
-            });
+        .useHandle(h -> {
+          h.execute(
+              "SELECT mail.add_account(name => 'plain', host => ?, port => ?, tls => 'none',"
+                  + " from_address => 'app@example.com')",
+              plain.host(),
+              plain.port());
+          h.execute("SELECT mail.add_profile(name => 'main', is_default => true)");
+          h.execute("SELECT mail.add_profile_account('main', 'plain', 1)");
+          h.execute(
+              "SELECT mail.add_account(name => 'secure', host => '127.0.0.1', port => ?,"
+                  + " tls => 'implicit', tls_verify => false, username => 'ann',"
+                  + " password => 's3cret', from_address => 'ann@example.com')",
+              ServerSetupTest.SMTPS.getPort());
+          h.execute(
+              "SELECT mail.add_account(name => 'wrong', host => '127.0.0.1', port => ?,"
+                  + " tls => 'implicit', tls_verify => false, username => 'ann',"
+                  + " password => 'guess', from_address => 'ann@example.com')",
+              ServerSetupTest.SMTPS.getPort());
+        });
   }
 
   @AfterAll

@@ -74,11 +74,10 @@ class OutboxCommandsTest {
         .doesNotContain("hunter2");
     String stored =
         db.jdbi()
-            .withHandle(
-                h ->
-                    h.select("SELECT password FROM mail.account WHERE name = 'relay'")
-                        .mapTo(String.class)
-                        .one());
+            .withHandle(h ->
+                h.select("SELECT password FROM mail.account WHERE name = 'relay'")
+                    .mapTo(String.class)
+                    .one());
     assertThat(stored).isEqualTo("hunter2");
   }
 
@@ -126,13 +125,12 @@ class OutboxCommandsTest {
     long id = Long.parseLong(result.out().strip());
     Map<String, Object> mail =
         db.jdbi()
-            .withHandle(
-                h ->
-                    h.select(
-                            "SELECT subject, body, body_format, importance FROM mail.outbox WHERE id = ?",
-                            id)
-                        .mapToMap()
-                        .one());
+            .withHandle(h ->
+                h.select(
+                        "SELECT subject, body, body_format, importance FROM mail.outbox WHERE id = ?",
+                        id)
+                    .mapToMap()
+                    .one());
     assertThat(mail)
         .containsEntry("subject", "Quarterly report")
         .containsEntry("body", "<p>Hello <b>Ann</b></p>")
@@ -140,13 +138,12 @@ class OutboxCommandsTest {
         .containsEntry("importance", "high");
     List<String> recipients =
         db.jdbi()
-            .withHandle(
-                h ->
-                    h.select(
-                            "SELECT kind || ':' || address FROM mail.recipient WHERE mail_id = ? ORDER BY id",
-                            id)
-                        .mapTo(String.class)
-                        .list());
+            .withHandle(h ->
+                h.select(
+                        "SELECT kind || ':' || address FROM mail.recipient WHERE mail_id = ? ORDER BY id",
+                        id)
+                    .mapTo(String.class)
+                    .list());
     assertThat(recipients)
         .containsExactly(
             "to:ann@example.com",
@@ -155,13 +152,12 @@ class OutboxCommandsTest {
             "bcc:dave@example.net");
     byte[] attached =
         db.jdbi()
-            .withHandle(
-                h ->
-                    h.select(
-                            "SELECT content FROM mail.attachment WHERE mail_id = ? AND filename = 'report.csv'",
-                            id)
-                        .mapTo(byte[].class)
-                        .one());
+            .withHandle(h ->
+                h.select(
+                        "SELECT content FROM mail.attachment WHERE mail_id = ? AND filename = 'report.csv'",
+                        id)
+                    .mapTo(byte[].class)
+                    .one());
     assertThat(new String(attached, StandardCharsets.UTF_8)).isEqualTo("a,b\n1,2\n");
   }
 

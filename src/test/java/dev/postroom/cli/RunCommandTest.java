@@ -19,16 +19,15 @@ class RunCommandTest {
   static void relay() throws Exception {
     smtp = CaptureSmtpServer.start(Map.of("gone@example.com", "550 5.1.1 User unknown"));
     db.jdbi()
-        .useHandle(
-            h -> {
-              h.execute(
-                  "SELECT mail.add_account(name => 'capture', host => ?, port => ?, tls => 'none',"
-                      + " from_address => 'app@example.com')",
-                  smtp.host(),
-                  smtp.port());
-              h.execute("SELECT mail.add_profile(name => 'main', is_default => true)");
-              h.execute("SELECT mail.add_profile_account('main', 'capture', 1)");
-            });
+        .useHandle(h -> {
+          h.execute(
+              "SELECT mail.add_account(name => 'capture', host => ?, port => ?, tls => 'none',"
+                  + " from_address => 'app@example.com')",
+              smtp.host(),
+              smtp.port());
+          h.execute("SELECT mail.add_profile(name => 'main', is_default => true)");
+          h.execute("SELECT mail.add_profile_account('main', 'capture', 1)");
+        });
   }
 
   @AfterAll

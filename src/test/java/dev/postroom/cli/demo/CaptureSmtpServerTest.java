@@ -84,12 +84,11 @@ class CaptureSmtpServerTest {
     assertThat(in.readLine()).isEqualTo("250 2.0.0 Ok: queued as 1");
     assertThat(server.messages())
         .singleElement()
-        .satisfies(
-            m -> {
-              assertThat(m.reversePath()).isEqualTo("sender@example.com");
-              assertThat(m.forwardPaths()).containsExactly("ann@example.com");
-              assertThat(m.content()).isEqualTo("Subject: hi\r\n\r\n.leading dot\r\n");
-            });
+        .satisfies(m -> {
+          assertThat(m.reversePath()).isEqualTo("sender@example.com");
+          assertThat(m.forwardPaths()).containsExactly("ann@example.com");
+          assertThat(m.content()).isEqualTo("Subject: hi\r\n\r\n.leading dot\r\n");
+        });
   }
 
   @Test
