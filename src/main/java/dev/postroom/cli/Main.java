@@ -46,12 +46,15 @@ public final class Main {
   static CommandLine commandLine(CliContext ctx) {
     CommandLine cli = new CommandLine(new PostroomCommand(ctx));
     cli.addSubcommand(new MigrateCommand(ctx));
+    cli.addSubcommand(new RunCommand(ctx));
     cli.addSubcommand(new SendCommand(ctx));
     cli.addSubcommand(new StatusCommand(ctx));
     CommandLine account = new CommandLine(new AccountCommand(ctx));
     account.addSubcommand(new AccountAddCommand(ctx));
     account.addSubcommand(new AccountListCommand(ctx));
+    account.addSubcommand(new AccountTestCommand(ctx));
     cli.addSubcommand(account);
+    cli.addSubcommand(new DemoCommand(ctx));
     cli.setOut(new PrintWriter(ctx.out, true));
     cli.setErr(new PrintWriter(ctx.err, true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);

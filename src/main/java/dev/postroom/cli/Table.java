@@ -7,7 +7,7 @@ import java.util.List;
 
 /** A plain-text table with left-aligned columns, for terminal output. Nulls print as "-". */
 final class Table {
-  private static final int MAX_CELL = 60;
+  private static final int MAX_CELL = 80;
   private final List<String> headers;
   private final List<List<String>> rows = new ArrayList<>();
 

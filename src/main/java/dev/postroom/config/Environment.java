@@ -21,9 +21,23 @@ public record Environment(Map<String, String> variables, String osUser, boolean 
   }
 
   public static Environment system() {
-    Console console = System.console();
     return new Environment(
-        System.getenv(), System.getProperty("user.name", "postgres"), console != null);
+        System.getenv(), System.getProperty("user.name", "postgres"), isTerminal(System.console()));
+  }
+
+  /**
+   * Before JDK 22 a console exists only on a terminal; since then it exists whenever the JVM has
+   * one, and {@code Console.isTerminal()} (absent from the Java 21 API we compile against) tells.
+   */
+  static boolean isTerminal(Console console) {
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true;
+    }
   }
 
   /** An environment with only the given variables, not a terminal; for tests and embedding. */

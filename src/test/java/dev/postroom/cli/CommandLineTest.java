@@ -15,7 +15,18 @@ class CommandLineTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"", "migrate", "send", "status", "account", "account add", "account list"})
+      strings = {
+        "",
+        "migrate",
+        "run",
+        "send",
+        "status",
+        "account",
+        "account add",
+        "account list",
+        "account test",
+        "demo"
+      })
   void everyCommandHasHelpThatExitsWithZero(String command) {
     String[] args = (command + " --help").strip().split(" ");
 

@@ -1,0 +1,168 @@
+package dev.postroom.cli;
+
+import dev.postroom.app.DispatcherRuntime;
+import dev.postroom.app.QueueGauges;
+import dev.postroom.dispatch.Dispatcher;
+import dev.postroom.dispatch.DispatcherConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a dispatcher: claim due mail and deliver it, until stopped (SIGTERM or Ctrl-C stop it",
+      "gracefully), or with --until-idle until nothing is due and nothing is in flight.",
+      "Any number of dispatchers may run against one database."
+    })
+final class RunCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+  private final CliContext ctx;
+  @Mixin GlobalOptions global;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--until-idle", description = "Exit 0 once nothing is due and nothing in flight.")
+  boolean untilIdle;
+
+  @Option(
+      names = "--dispatcher-name",
+      paramLabel = "NAME",
+      description = "Names this dispatcher in leases and the event log (default: HOST-PID).")
+  String name;
+
+  @Option(
+      names = "--concurrency",
+      paramLabel = "N",
+      description = "Mails in flight at once (default: ${DEFAULT-VALUE}).")
+  int concurrency = DispatcherConfig.DEFAULT_CONCURRENCY;
+
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      description = "Most mails one claim takes (default: ${DEFAULT-VALUE}).")
+  int batchSize = DispatcherConfig.DEFAULT_BATCH_SIZE;
+
+  @Option(
+      names = "--poll-interval",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "Look for due mail this often without a notification (default: 1s).")
+  Duration pollInterval = DispatcherConfig.DEFAULT_POLL_INTERVAL;
+
+  @Option(
+      names = "--shutdown-grace",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How long a stop lets in-flight mail finish (default: 30s).")
+  Duration shutdownGrace = DispatcherConfig.DEFAULT_SHUTDOWN_GRACE;
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve /metrics (Prometheus) and /health on this port; 0 picks a free one.")
+  Integer metricsPort;
+
+  @Option(
+      names = "--metrics-bind",
+      paramLabel = "ADDRESS",
+      description = "Address for --metrics-port (default: ${DEFAULT-VALUE}).")
+  String metricsBind = "0.0.0.0";
+
+  RunCommand(CliContext ctx) {
+    this.ctx = ctx;
+    this.global = new GlobalOptions(ctx);
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    ctx.logging();
+    DispatcherConfig config = config();
+    InetSocketAddress metrics = metricsAddress();
+    DispatcherRuntime runtime =
+        DispatcherRuntime.create(
+            ctx.database(), config, metrics, QueueGauges.DEFAULT_INTERVAL, Clock.systemUTC());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              log.info("dispatcher {} stopping", config.name());
+              runtime.close();
+              stopped.countDown();
+            },
+            "postroom-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    Dispatcher dispatcher = runtime.dispatcher();
+    try (ProgressReporter progress =
+        new ProgressReporter(dispatcher, runtime.queue(), ctx.env.terminal() ? ctx.out : null)) {
+      if (untilIdle) {
+        dispatcher.runUntilIdle();
+        runtime.close();
+        ctx.out.println(progress.summary());
+      } else {
+        dispatcher.start();
+        stopped.await();
+      }
+    } finally {
+      runtime.close();
+      removeHook(hook);
+    }
+    return Main.OK;
+  }
+
+  private DispatcherConfig config() {
+    try {
+      return new DispatcherConfig(
+          name != null ? name : defaultName(), concurrency, batchSize, pollInterval, shutdownGrace);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  private InetSocketAddress metricsAddress() {
+    if (metricsPort == null) {
+      return null;
+    }
+    if (metricsPort < 0 || metricsPort > 65535) {
+      throw new ParameterException(
+          spec.commandLine(), "--metrics-port must be 0-65535, was " + metricsPort);
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByName(metricsBind), metricsPort);
+    } catch (UnknownHostException e) {
+      throw new ParameterException(
+          spec.commandLine(), "--metrics-bind: unknown address '" + metricsBind + "'");
+    }
+  }
+
+  static String defaultName() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "dispatcher";
+    }
+    return host + "-" + ProcessHandle.current().pid();
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // the JVM is already shutting down and runs the hook itself
+    }
+  }
+}
