@@ -126,12 +126,11 @@ class ReplyCodesTest {
     try (SmtpConnection c = open(server)) {
       TransactionResult result = c.send(to("a@example.org", "b@example.org"), Smtp.hello());
       assertThat(result.outcomes())
-          .allSatisfy(
-              o -> {
-                assertThat(o).isInstanceOf(Deferred.class);
-                assertThat(o.stage()).isEqualTo(Stage.MAIL);
-                assertThat(o.reply().enhanced()).hasToString("4.3.0");
-              });
+          .allSatisfy(o -> {
+            assertThat(o).isInstanceOf(Deferred.class);
+            assertThat(o.stage()).isEqualTo(Stage.MAIL);
+            assertThat(o.reply().enhanced()).hasToString("4.3.0");
+          });
       assertThat(result.connectionFailure()).isNull();
       assertThat(c.isReusable()).isTrue();
     }

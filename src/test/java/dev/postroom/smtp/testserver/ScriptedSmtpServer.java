@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 
 /**
- * An SMTP server on a real loopback socket that answers as a test scripts it and records every
- * byte it receives.
+ * An SMTP server on a real loopback socket that answers as a test scripts it and records every byte
+ * it receives.
  *
  * <p>Replies are scripted per step with {@link #on}: the steps are the command verbs ({@code
  * "EHLO"}, {@code "MAIL"}, {@code "RCPT"}, ...) plus {@code "GREETING"} and {@code "DATA_END"} (the
@@ -37,6 +37,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
   /** Close the connection instead of answering. */
   public static final String DROP = "<drop>";
+
+  /** As a DATA reply: send 354, then close the connection while the client sends content. */
+  public static final String DROP_AFTER_354 = "<drop-after-354>";
 
   private static final String TRICKLE = "<trickle>";
 
@@ -70,7 +73,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     return this;
   }
 
-  /** The keywords after the first line of the EHLO reply. STARTTLS is added by {@link #startTls}. */
+  /**
+   * The keywords after the first line of the EHLO reply. STARTTLS is added by {@link #startTls}.
+   */
   public ScriptedSmtpServer advertise(String... keywords) {
     ehloKeywords = List.of(keywords);
     return this;
@@ -298,6 +303,11 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
     private boolean data() throws IOException {
       String reply = next("DATA", "354 End data with <CR><LF>.<CR><LF>");
+      if (reply.equals(DROP_AFTER_354)) {
+        reply("354 go ahead");
+        closeSocket();
+        return false;
+      }
       if (!reply(reply)) {
         return false;
       }
@@ -345,15 +355,14 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     /** Keeps reading (and recording) without answering until the client leaves. */
     private void stall() throws IOException {
       Thread.ofVirtual()
-          .start(
-              () -> {
-                try {
-                  released.await();
-                } catch (InterruptedException ignored) {
-                  Thread.currentThread().interrupt();
-                }
-                closeSocket();
-              });
+          .start(() -> {
+            try {
+              released.await();
+            } catch (InterruptedException ignored) {
+              Thread.currentThread().interrupt();
+            }
+            closeSocket();
+          });
       while (readChunk()) {
         // recording only
       }

@@ -56,7 +56,8 @@ public final class TestCertificate {
     certificate =
         new JcaX509CertificateConverter()
             .getCertificate(
-                builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+                builder.build(
+                    new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
     char[] password = "test".toCharArray();
