@@ -112,6 +112,12 @@ final class DemoSetup {
       st.setString(1, PROFILE);
       st.executeQuery().close();
     }
+    // the previous run's 550 5.1.1 put the rejected address on the suppression list; lift it so
+    // every run shows the rejection itself
+    try (PreparedStatement st = c.prepareStatement("SELECT mail.unsuppress(?)")) {
+      st.setString(1, REJECTED);
+      st.executeQuery().close();
+    }
   }
 
   /** Enqueues the demo's mails and returns their ids in order. */

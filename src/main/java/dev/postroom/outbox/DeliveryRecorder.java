@@ -41,6 +41,10 @@ final class DeliveryRecorder {
           FROM m
          WHERE o.id = m.id AND o.lease_token = m.token::uuid AND o.status = 'sending'
         RETURNING o.id, o.created_by, m.now, m.next),
+      policy AS (
+        SELECT coalesce(mail.setting('suppress_hard_bounces'), 'true')::boolean AS suppress,
+               string_to_array(replace(coalesce(mail.setting('hard_bounce_codes'), ''), ' ', ''),
+                               ',') AS codes),
       results AS (
         SELECT u.*, held.now, held.next
           FROM unnest(:rmails, :rids, :rstatuses, :rcodes, :renhanced, :rtexts, :rstages, :rhosts,
@@ -66,10 +70,8 @@ final class DeliveryRecorder {
                'hard bounce ' || u.code || ' ' || u.enhanced || ': ' || left(u.text, 200),
                u.mail_id
           FROM results u JOIN mail.recipient r ON r.id = u.id AND r.mail_id = u.mail_id
-         WHERE u.status = 'failed'
-           AND coalesce(mail.setting('suppress_hard_bounces'), 'true')::boolean
-           AND u.enhanced = ANY (string_to_array(
-                 replace(coalesce(mail.setting('hard_bounce_codes'), ''), ' ', ''), ','))
+         CROSS JOIN policy
+         WHERE u.status = 'failed' AND policy.suppress AND u.enhanced = ANY (policy.codes)
         ON CONFLICT (address) DO NOTHING),
       events AS (
         INSERT INTO mail.event_log (mail_id, recipient_id, logged_at, event, account_name,
