@@ -138,6 +138,14 @@ public final class SmtpConnection implements AutoCloseable {
     return simple(Stage.HELP, topic == null || topic.isEmpty() ? "HELP" : "HELP " + topic);
   }
 
+  /** QUIT, returning the server's reply (normally 221); the session is closed afterwards. */
+  public Reply quit() {
+    Reply reply = simple(Stage.QUIT, "QUIT");
+    closed = true;
+    wire.close();
+    return reply;
+  }
+
   public Capabilities capabilities() {
     return capabilities;
   }

@@ -202,7 +202,6 @@ final class Transaction {
       sendData(true);
       return tooMany;
     }
-    stage = Stage.DATA_END;
     Reply end = sendData(false);
     for (int i : accepted) {
       outcomes[i] = outcome(i, Stage.DATA_END, end, rcptReplies[i]);
@@ -216,6 +215,8 @@ final class Transaction {
     DotStuffingOutputStream data = new DotStuffingOutputStream(c.wire().data(t.dataBlock()));
     if (!empty) {
       content.writeTo(data);
+      // only from here can the final "." reach the server, making a lost reply a possible duplicate
+      stage = Stage.DATA_END;
     }
     data.finish();
     c.wire().flush(t.dataEnd());
