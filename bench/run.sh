@@ -24,6 +24,7 @@ if command -v smtp-sink >/dev/null; then
   sink_pid=$!
   trap 'kill $sink_pid 2>/dev/null || true' EXIT
   sleep 0.5
+: > target/bench-reference.txt
   # reference: the raw SMTP rate of Postfix's own client against the same sink (2 KiB messages)
   for s in 1 4; do
     start=$(date +%s.%N)
