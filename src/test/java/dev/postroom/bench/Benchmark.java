@@ -1,0 +1,365 @@
+package dev.postroom.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.postroom.dispatch.Dispatcher;
+import dev.postroom.dispatch.DispatcherConfig;
+import dev.postroom.outbox.Schema;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Postroom's benchmark: enqueue rates, drain rate by dispatcher count, latency at light load,
+ * database writes per mail and dispatcher memory, against an SMTP sink on loopback. Run it with
+ * {@code bench/run.sh}; arguments are {@code key=value}: {@code db} (server JDBC URL), {@code port}
+ * (sink), {@code mails} (backlog, default 10000), {@code runs} (default 3), {@code big} (a second
+ * backlog, e.g. 1000000; default off), {@code out} (results file).
+ */
+public final class Benchmark {
+  static final String BODY = "x".repeat(72) + "\n";
+  static final String BODY_2K = BODY.repeat(27);
+
+  private final String server;
+  private final int port;
+  private final int runs;
+  private final StringBuilder report = new StringBuilder();
+  private final List<double[]> chart = new ArrayList<>();
+
+  private Benchmark(String server, int port, int runs) {
+    this.server = server;
+    this.port = port;
+    this.runs = runs;
+  }
+
+  public static void main(String[] args) throws Exception {
+    java.util.Map<String, String> a = new java.util.HashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      a.put(arg.substring(0, eq), arg.substring(eq + 1));
+    }
+    int port = Integer.parseInt(a.get("port"));
+    AutoCloseable fallbackSink = null;
+    if (port == 0) {
+      var sink = dev.postroom.cli.demo.CaptureSmtpServer.start(java.util.Map.of());
+      fallbackSink = sink;
+      port = sink.port();
+    }
+    Benchmark b =
+        new Benchmark(
+            a.getOrDefault("db", "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres"),
+            port,
+            Integer.parseInt(a.getOrDefault("runs", "3")));
+    int mails = Integer.parseInt(a.getOrDefault("mails", "10000"));
+    b.line("# Postroom benchmark, " + LocalDateTime.now().withNano(0));
+    b.line("");
+    b.line(a.getOrDefault("machine", ""));
+    b.line("");
+    b.line("| figure | median | min – max |");
+    b.line("| --- | --- | --- |");
+    b.enqueue();
+    for (int dispatchers : new int[] {1, 2, 4}) {
+      b.drain(mails, dispatchers, 1, 0);
+    }
+    b.drain(mails / 5, 1, 5, 0);
+    b.drain(mails / 10, 1, 1, 100 * 1024);
+    b.latency(100, 10);
+    if (a.containsKey("big")) {
+      b.drain(Integer.parseInt(a.get("big")), 1, 1, 0);
+    }
+    Path out = Path.of(a.getOrDefault("out", "bench/out/results.md"));
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, b.report.toString());
+    Files.writeString(out.resolveSibling("chart.svg"), Chart.svg(b.chart));
+    if (fallbackSink != null) {
+      fallbackSink.close();
+    }
+  }
+
+  private void line(String s) {
+    report.append(s).append('\n');
+    System.out.println(s);
+  }
+
+  private void row(String figure, double[] values, String unit) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    line(
+        String.format(
+            Locale.ROOT,
+            "| %s | %,.0f %s | %,.0f – %,.0f |",
+            figure,
+            v[v.length / 2],
+            unit,
+            v[0],
+            v[v.length - 1]));
+  }
+
+  private String freshDatabase() throws Exception {
+    try (Connection c = DriverManager.getConnection(server);
+        Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS postroom_bench WITH (FORCE)");
+      st.execute("CREATE DATABASE postroom_bench");
+    }
+    String url = server.replaceFirst("/[^/?]+(\\?|$)", "/postroom_bench$1");
+    try (HikariDataSource ds = pool(url, 2)) {
+      Schema.migrate(ds);
+      Jdbi.create(ds)
+          .useHandle(h -> {
+            h.execute(
+                "SELECT mail.add_account(name => 'sink', host => '127.0.0.1', port => "
+                    + port
+                    + ", tls => 'none', from_address => 'bench@postroom.test',"
+                    + " max_connections => 16)");
+            h.execute("SELECT mail.add_profile('bench', is_default => true)");
+            h.execute("SELECT mail.add_profile_account('bench', 'sink', 1)");
+            h.execute("SELECT mail.configure('suppress_hard_bounces', 'false')");
+          });
+    }
+    return url;
+  }
+
+  static HikariDataSource pool(String url, int size) {
+    HikariConfig c = new HikariConfig();
+    c.setJdbcUrl(url);
+    c.setMaximumPoolSize(size);
+    return new HikariDataSource(c);
+  }
+
+  /** mail.send one per transaction and 1,000 per transaction, 4 sessions, and bulk INSERT. */
+  private void enqueue() throws Exception {
+    double[] single = new double[runs];
+    double[] batched = new double[runs];
+    double[] four = new double[runs];
+    double[] bulk = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      String url = freshDatabase();
+      single[r] = sendRate(url, 1, 2_000, 1);
+      batched[r] = sendRate(url, 1, 10_000, 1_000);
+      four[r] = sendRate(url, 4, 2_500, 1);
+      try (Connection c = DriverManager.getConnection(url);
+          Statement st = c.createStatement()) {
+        long t0 = System.nanoTime();
+        st.execute(
+            "INSERT INTO mail.outbox (recipients, subject, body) SELECT 'u' || g ||"
+                + " '@example.com', 'Bulk ' || g, repeat('x', 2000) FROM generate_series(1, 20000) g");
+        bulk[r] = 20_000 / ((System.nanoTime() - t0) / 1e9);
+      }
+    }
+    row("enqueue: `mail.send`, 1 session, 1 per transaction", single, "mails/s");
+    row("enqueue: `mail.send`, 1 session, 1,000 per transaction", batched, "mails/s");
+    row("enqueue: `mail.send`, 4 sessions, 1 per transaction", four, "mails/s");
+    row("enqueue: one multi-row `INSERT INTO mail.outbox` of 20,000", bulk, "mails/s");
+  }
+
+  private static double sendRate(String url, int sessions, int perSession, int perTx)
+      throws Exception {
+    ExecutorService ex = Executors.newFixedThreadPool(sessions);
+    long t0 = System.nanoTime();
+    List<Future<?>> fs = new ArrayList<>();
+    for (int s = 0; s < sessions; s++) {
+      fs.add(
+          ex.submit(() -> {
+            try (Connection c = DriverManager.getConnection(url);
+                PreparedStatement ps =
+                    c.prepareStatement(
+                        "SELECT mail.send(recipients => ?, subject => ?, body => ?)")) {
+              c.setAutoCommit(perTx == 1);
+              for (int i = 0; i < perSession; i++) {
+                ps.setString(1, "user" + i + "@example.com");
+                ps.setString(2, "Invoice " + i);
+                ps.setString(3, BODY_2K);
+                ps.executeQuery().close();
+                if (perTx > 1 && (i + 1) % perTx == 0) {
+                  c.commit();
+                }
+              }
+              if (perTx > 1) {
+                c.commit();
+              }
+            }
+            return null;
+          }));
+    }
+    for (Future<?> f : fs) {
+      f.get();
+    }
+    ex.shutdown();
+    return sessions * perSession / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  /** A backlog enqueued first, then drained by {@code dispatchers} until every mail is sent. */
+  private void drain(int mails, int dispatchers, int recipients, int attachmentBytes)
+      throws Exception {
+    double[] rate = new double[runs];
+    double[] writes = new double[runs];
+    double[] wal = new double[runs];
+    double[] rss = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      String url = freshDatabase();
+      try (HikariDataSource ds = pool(url, 8)) {
+        Jdbi.create(ds)
+            .useHandle(h -> {
+              String rcpts =
+                  recipients == 1
+                      ? "'u' || g || '@example.com'"
+                      : "(SELECT string_agg('u' || g || '-' || k || '@example.com', ';')"
+                          + " FROM generate_series(1,"
+                          + recipients
+                          + ") k)";
+              h.execute(
+                  "INSERT INTO mail.outbox (recipients, subject, body) SELECT "
+                      + rcpts
+                      + ", 'Bench ' || g, repeat('x', 2000) FROM generate_series(1, "
+                      + mails
+                      + ") g");
+              if (attachmentBytes > 0) {
+                h.execute(
+                    "INSERT INTO mail.attachment (mail_id, filename, content_type, content)"
+                        + " SELECT id, 'report.bin', 'application/octet-stream',"
+                        + " decode(repeat('00', "
+                        + attachmentBytes
+                        + "), 'hex') FROM mail.outbox");
+              }
+            });
+        Stats before = Stats.read(ds);
+        RssSampler sampler = RssSampler.start();
+        long t0 = System.nanoTime();
+        ExecutorService ex = Executors.newFixedThreadPool(dispatchers);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int d = 0; d < dispatchers; d++) {
+          String name = "bench-" + d;
+          fs.add(
+              ex.submit(() -> {
+                try (Dispatcher dispatcher =
+                    new Dispatcher(
+                        ds,
+                        () -> DriverManager.getConnection(url),
+                        DispatcherConfig.defaults(name).withConcurrency(128),
+                        new SimpleMeterRegistry(),
+                        Clock.systemUTC())) {
+                  dispatcher.runUntilIdle();
+                }
+                return null;
+              }));
+        }
+        for (Future<?> f : fs) {
+          f.get();
+        }
+        ex.shutdown();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        rss[r] = sampler.stop() / 1024.0;
+        Thread.sleep(1_500); // backends publish their statistics at most once a second
+        Stats after = Stats.read(ds);
+        long sent =
+            Jdbi.create(ds)
+                .withHandle(h ->
+                    h.createQuery("SELECT count(*) FROM mail.outbox WHERE status = 'sent'")
+                        .mapTo(Long.class)
+                        .one());
+        if (sent != mails) {
+          throw new IllegalStateException("only " + sent + " of " + mails + " mails sent");
+        }
+        rate[r] = mails / seconds;
+        writes[r] = (double) (after.tuples() - before.tuples()) / mails;
+        wal[r] = (double) (after.wal() - before.wal()) / mails;
+      }
+    }
+    String what =
+        String.format(
+            Locale.ROOT,
+            "drain %,d mails (%s%s), %d dispatcher%s",
+            mails,
+            recipients == 1 ? "1 recipient" : recipients + " recipients",
+            attachmentBytes > 0 ? ", " + attachmentBytes / 1024 + " KiB attachment" : ", 2 KiB",
+            dispatchers,
+            dispatchers == 1 ? "" : "s");
+    row(what, rate, "mails/s");
+    if (recipients == 1 && attachmentBytes == 0) {
+      row(what + ": rows written per mail", writes, "");
+      row(what + ": WAL bytes per mail", wal, "B");
+      row(what + ": process RSS (peak)", rss, "MiB");
+      double[] sorted = rate.clone();
+      java.util.Arrays.sort(sorted);
+      chart.add(new double[] {dispatchers, sorted[sorted.length / 2], Double.NaN, Double.NaN});
+    }
+  }
+
+  /** Commit of mail.send to the recorded delivery, at {@code perSecond} for {@code seconds}. */
+  private void latency(int perSecond, int seconds) throws Exception {
+    String url = freshDatabase();
+    List<Double> samples = new ArrayList<>();
+    try (HikariDataSource ds = pool(url, 8);
+        Dispatcher d =
+            new Dispatcher(
+                ds,
+                () -> DriverManager.getConnection(url),
+                DispatcherConfig.defaults("latency"),
+                new SimpleMeterRegistry(),
+                Clock.systemUTC());
+        Connection c = DriverManager.getConnection(url);
+        PreparedStatement ps =
+            c.prepareStatement("SELECT mail.send(recipients => ?, subject => 'Hi', body => ?)")) {
+      d.start();
+      Thread.sleep(1_000);
+      int n = perSecond * seconds;
+      long[] committed = new long[n];
+      long[] ids = new long[n];
+      long start = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        long due = start + i * 1_000_000_000L / perSecond;
+        while (System.nanoTime() < due) {
+          Thread.onSpinWait();
+        }
+        ps.setString(1, "lat" + i + "@example.com");
+        ps.setString(2, BODY_2K);
+        try (var rs = ps.executeQuery()) {
+          rs.next();
+          ids[i] = rs.getLong(1);
+        }
+        java.time.Instant now = java.time.Instant.now();
+        committed[i] = now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+      }
+      Thread.sleep(2_000);
+      try (PreparedStatement q =
+          c.prepareStatement(
+              "SELECT extract(epoch FROM delivered_at) * 1000000 FROM mail.recipient"
+                  + " WHERE mail_id = ?")) {
+        for (int i = 0; i < n; i++) {
+          q.setLong(1, ids[i]);
+          try (var rs = q.executeQuery()) {
+            if (rs.next() && rs.getObject(1) != null) {
+              samples.add((rs.getDouble(1) - committed[i]) / 1000.0);
+            }
+          }
+        }
+      }
+    }
+    samples.sort(null);
+    double p50 = samples.get(samples.size() / 2);
+    double p99 = samples.get((int) (samples.size() * 0.99));
+    line(
+        String.format(
+            Locale.ROOT,
+            "| latency, commit of `mail.send` → recorded 250, %d mails/s for %d s | p50 %.1f ms | p99 %.1f ms (%d samples) |",
+            perSecond,
+            seconds,
+            p50,
+            p99,
+            samples.size()));
+    chart.add(new double[] {0, Double.NaN, p50, p99});
+  }
+}
