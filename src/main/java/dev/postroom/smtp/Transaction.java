@@ -31,6 +31,7 @@ final class Transaction {
   private final Reply[] rcptReplies;
   private final boolean[] later;
   private Reply lastTooMany;
+  private boolean eightBit;
   private Stage stage = Stage.MAIL;
 
   Transaction(SmtpConnection c, Envelope envelope, MessageContent content) {
@@ -84,7 +85,7 @@ final class Transaction {
     Reply refusal = null;
     try {
       ContentScan scan = ContentScan.of(content);
-      boolean eightBit = content.eightBit() || scan.eightBit();
+      eightBit = content.eightBit() || scan.eightBit();
       if (scan.longestLine() > ContentScan.MAX_LINE) {
         refusal =
             Reply.local(
@@ -276,7 +277,7 @@ final class Transaction {
     if (caps.size()) {
       cmd.append(" SIZE=").append(content.size());
     }
-    if (caps.eightBitMime() && content.eightBit()) {
+    if (caps.eightBitMime() && eightBit) {
       cmd.append(" BODY=8BITMIME");
     }
     if (caps.smtpUtf8() && !allAscii()) {

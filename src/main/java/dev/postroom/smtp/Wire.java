@@ -98,9 +98,30 @@ final class Wire implements AutoCloseable {
   /** Whether the server sent anything we did not ask for (a stale or desynchronised session). */
   boolean hasPendingInput() {
     try {
-      return buffered() > 0 || in.available() > 0;
+      if (buffered() > 0 || in.available() > 0) {
+        return true;
+      }
+      return !(socket instanceof SSLSocket) && peerHungUp();
     } catch (IOException e) {
       return true;
+    }
+  }
+
+  /**
+   * A read that waits one millisecond, so a server that closed the connection without a word is
+   * noticed (available() cannot see end of stream). Plaintext only: on a TLS socket a timed-out
+   * read is not a safe probe.
+   */
+  private boolean peerHungUp() throws IOException {
+    pos = 0;
+    lim = 0;
+    socket.setSoTimeout(1);
+    try {
+      int n = in.read(buf, 0, buf.length);
+      lim = Math.max(0, n);
+      return true;
+    } catch (SocketTimeoutException e) {
+      return false;
     }
   }
 

@@ -155,4 +155,25 @@ class FailureTest {
     }
     assertThat(server.session().received()).doesNotContain("MAIL");
   }
+
+  @Test
+  void aReplyLineEndingInABareLineFeedIsAProtocolErrorNotAWait() {
+    server.on("MAIL", "250-2.1.0 Ok\n250 more");
+    try (SmtpConnection c = open(server)) {
+      TransactionResult result = c.send(to("a@example.org"), hello());
+      assertAllDeferred(result, Stage.MAIL);
+      assertThat(result.connectionFailure().enhanced()).hasToString("4.5.0");
+      assertThat(c.isReusable()).isFalse();
+    }
+  }
+
+  @Test
+  void anOverlongReplyLineIsAProtocolError() {
+    server.on("RCPT", "250 " + "x".repeat(ReplyParser.MAX_LINE + 10));
+    try (SmtpConnection c = open(server)) {
+      TransactionResult result = c.send(to("a@example.org"), hello());
+      assertAllDeferred(result, Stage.RCPT);
+      assertThat(result.connectionFailure().text()).contains("longer than");
+    }
+  }
 }

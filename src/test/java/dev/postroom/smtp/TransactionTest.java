@@ -287,4 +287,32 @@ class TransactionTest {
     sendOnce(server, new Envelope("", List.of("a@example.org")));
     assertThat(transactionCommands().get(0)).startsWith("MAIL FROM:<>");
   }
+
+  @Test
+  void eightBitContentAsksForBody8BitMimeEvenWhenItsFlagSaysOtherwise() {
+    byte[] bytes = "Subject: x\r\n\r\nGrüße\r\n".getBytes(StandardCharsets.UTF_8);
+    MessageContent unflagged =
+        new MessageContent() {
+          @Override
+          public long size() {
+            return bytes.length;
+          }
+
+          @Override
+          public boolean eightBit() {
+            return false;
+          }
+
+          @Override
+          public void writeTo(java.io.OutputStream out) throws java.io.IOException {
+            out.write(bytes);
+          }
+        };
+    server.advertise("8BITMIME");
+    try (SmtpConnection c = open(server)) {
+      assertThat(c.send(to("a@example.org"), unflagged).allDelivered()).isTrue();
+    }
+    assertThat(transactionCommands().get(0))
+        .isEqualTo("MAIL FROM:<sender@example.com> BODY=8BITMIME");
+  }
 }

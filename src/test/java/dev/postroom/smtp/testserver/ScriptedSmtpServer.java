@@ -213,6 +213,17 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       return ended.getCount() == 0;
     }
 
+    /** Closes the connection from the server side without a word. */
+    public void drop() {
+      closeSocket();
+    }
+
+    /** Sends bytes nobody asked for (an asynchronous 421, or garbage). */
+    public void sendUnsolicited(String text) throws IOException {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    }
+
     void closeSocket() {
       try {
         socket.close();
@@ -257,7 +268,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         case "EHLO" -> reply(next("EHLO", ehlo()));
         case "HELO" -> reply(next("HELO", "250 test.example"));
         case "STARTTLS" -> startTls();
-        case "AUTH" -> reply(next("AUTH", "235 2.7.0 Authentication successful"));
+        case "AUTH" -> auth(line);
         case "MAIL" -> reply(next("MAIL", "250 2.1.0 Ok"));
         case "RCPT" -> reply(next("RCPT", "250 2.1.5 Ok"));
         case "DATA" -> data();
@@ -298,6 +309,36 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       out.write((reply + "\r\n" + injectAfterStartTls).getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       upgrade();
+      return true;
+    }
+
+    /**
+     * AUTH LOGIN gets the two usual challenges first; then the scripted or default final reply. A
+     * scripted 334 (an XOAUTH2 error) is followed by reading the client's empty line and a 535.
+     */
+    private boolean auth(String line) throws IOException {
+      if (line.toUpperCase(Locale.ROOT).equals("AUTH LOGIN")) {
+        for (String challenge : List.of("334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6")) {
+          reply(challenge);
+          String response = readLine();
+          if (response == null) {
+            return false;
+          }
+          commands.add(response);
+        }
+      }
+      String reply = next("AUTH", "235 2.7.0 Authentication successful");
+      if (!reply(reply)) {
+        return false;
+      }
+      if (reply.startsWith("334")) {
+        String response = readLine();
+        if (response == null) {
+          return false;
+        }
+        commands.add(response);
+        return reply("535 5.7.8 Authentication credentials invalid");
+      }
       return true;
     }
 

@@ -1,0 +1,173 @@
+package dev.postroom.smtp;
+
+import static dev.postroom.smtp.Smtp.hello;
+import static dev.postroom.smtp.Smtp.to;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.postroom.smtp.testserver.ScriptedSmtpServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Reuse, checks before reuse, and the connection limit. */
+class SmtpPoolTest {
+  private static final Duration WAIT = Duration.ofSeconds(2);
+  private ScriptedSmtpServer server;
+  private final MovableClock clock = new MovableClock();
+  private SmtpPool pool;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new ScriptedSmtpServer();
+    pool =
+        new SmtpPool(
+            Smtp.plain(server),
+            Smtp.settings(),
+            2,
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(10),
+            clock);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    pool.close();
+    server.close();
+  }
+
+  private TransactionResult sendThroughPool() throws InterruptedException {
+    SmtpConnection c = pool.borrow(WAIT);
+    try {
+      return c.send(to("a@example.org"), hello());
+    } finally {
+      pool.release(c);
+    }
+  }
+
+  @Test
+  void twoSendsShareOneConnection() throws Exception {
+    assertThat(sendThroughPool().allDelivered()).isTrue();
+    assertThat(sendThroughPool().allDelivered()).isTrue();
+    assertThat(server.sessions()).hasSize(1);
+    assertThat(server.session().messages()).hasSize(2);
+  }
+
+  @Test
+  void aSessionIdleForMoreThanASecondIsProbedWithRset() throws Exception {
+    sendThroughPool();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(sendThroughPool().allDelivered()).isTrue();
+    assertThat(server.sessions()).hasSize(1);
+    assertThat(server.session().commands()).contains("RSET");
+  }
+
+  @Test
+  void aSessionTheServerClosedIsReplaced() throws Exception {
+    sendThroughPool();
+    server.session().drop();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(sendThroughPool().allDelivered()).isTrue();
+    assertThat(server.sessions()).hasSize(2);
+  }
+
+  @Test
+  void aSessionTheServerClosedJustNowIsReplacedToo() throws Exception {
+    sendThroughPool();
+    server.session().drop();
+    assertThat(server.session().awaitEnd(2000)).isTrue();
+    assertThat(sendThroughPool().allDelivered()).isTrue();
+    assertThat(server.sessions()).hasSize(2);
+  }
+
+  @Test
+  void aSessionWithUnsolicitedInputIsDiscarded() throws Exception {
+    SmtpConnection first = pool.borrow(WAIT);
+    pool.release(first);
+    server.session().sendUnsolicited("421 4.4.2 idle timeout\r\n");
+    await().atMost(WAIT).until(first::hasPendingInput);
+    SmtpConnection second = pool.borrow(WAIT);
+    try {
+      assertThat(second).isNotSameAs(first);
+      assertThat(first.isReusable()).isFalse();
+    } finally {
+      pool.release(second);
+    }
+    assertThat(server.sessions()).hasSize(2);
+  }
+
+  @Test
+  void aSessionIdleLongerThanMaxIdleIsClosedNotProbed() throws Exception {
+    sendThroughPool();
+    clock.advance(Duration.ofMinutes(2));
+    sendThroughPool();
+    assertThat(server.sessions()).hasSize(2);
+    assertThat(server.sessions().get(0).commands()).doesNotContain("RSET").endsWith("QUIT");
+  }
+
+  @Test
+  void aSessionOlderThanMaxAgeIsClosedOnRelease() throws Exception {
+    SmtpConnection c = pool.borrow(WAIT);
+    clock.advance(Duration.ofMinutes(11));
+    pool.release(c);
+    assertThat(c.isReusable()).isFalse();
+    assertThat(server.session().awaitEnd(2000)).isTrue();
+  }
+
+  @Test
+  void aSessionThatSawA421IsNeverReused() throws Exception {
+    server.on("DATA_END", "421 4.3.2 bye");
+    sendThroughPool();
+    assertThat(sendThroughPool().allDelivered()).isTrue();
+    assertThat(server.sessions()).hasSize(2);
+  }
+
+  @Test
+  void noMoreThanMaxConnectionsAreLentAtOnce() throws Exception {
+    SmtpConnection a = pool.borrow(WAIT);
+    SmtpConnection b = pool.borrow(WAIT);
+    assertThatThrownBy(() -> pool.borrow(Duration.ofMillis(100)))
+        .isInstanceOfSatisfying(
+            SmtpException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(SmtpException.Kind.TIMEOUT);
+              assertThat(e.reply().enhanced()).hasToString("4.4.5");
+            });
+    pool.release(a);
+    SmtpConnection c = pool.borrow(WAIT);
+    assertThat(c).isSameAs(a);
+    pool.release(b);
+    pool.release(c);
+    assertThat(server.sessions()).hasSize(2);
+  }
+
+  /** A clock tests move by hand. */
+  static final class MovableClock extends Clock {
+    private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}
