@@ -176,4 +176,22 @@ class FailureTest {
       assertThat(result.connectionFailure().text()).contains("longer than");
     }
   }
+
+  @Test
+  void aRefusedConnectionIsATransientConnectFailure() throws Exception {
+    int closedPort;
+    try (var probe = new java.net.ServerSocket(0)) {
+      closedPort = probe.getLocalPort();
+    }
+    SmtpEndpoint nowhere = new SmtpEndpoint("127.0.0.1", closedPort, TlsMode.NONE);
+    assertThatThrownBy(() -> SmtpConnection.open(nowhere, Smtp.settings()))
+        .isInstanceOfSatisfying(
+            SmtpException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(SmtpException.Kind.CONNECT);
+              assertThat(e.stage()).isEqualTo(Stage.CONNECT);
+              assertThat(e.reply().enhanced()).hasToString("4.4.1");
+              assertThat(e.isTransient()).isTrue();
+            });
+  }
 }
