@@ -194,4 +194,42 @@ class FailureTest {
               assertThat(e.isTransient()).isTrue();
             });
   }
+
+  @Test
+  void aServerThatStopsReadingHitsTheDataBlockDeadline() {
+    server.advertise("PIPELINING", "SIZE 200000000");
+    server.on("DATA", ScriptedSmtpServer.UNREAD_AFTER_354);
+    byte[] line = ("x".repeat(998) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    MessageContent huge =
+        new MessageContent() {
+          @Override
+          public long size() {
+            return 100_000L * line.length;
+          }
+
+          @Override
+          public boolean eightBit() {
+            return false;
+          }
+
+          @Override
+          public void writeTo(java.io.OutputStream out) throws java.io.IOException {
+            for (int i = 0; i < 100_000; i++) {
+              out.write(line);
+            }
+          }
+        };
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          try (SmtpConnection c = openShort()) {
+            TransactionResult result = c.send(to("a@example.org"), huge);
+            Deferred outcome = (Deferred) result.outcomes().get(0);
+            assertThat(outcome.stage()).isEqualTo(Stage.DATA);
+            assertThat(outcome.possibleDuplicate()).isFalse();
+            assertThat(outcome.reply().text()).contains("timeout");
+            assertThat(c.isReusable()).isFalse();
+          }
+        });
+  }
 }

@@ -13,8 +13,8 @@ import java.util.List;
 
 /**
  * Messages per second over one reused session to a fast local sink: Postfix's {@code smtp-sink}
- * when installed, else the scripted test server. Not a test: run its {@code main} by hand
- * ({@code java -cp target/test-classes:target/classes:<deps> dev.postroom.smtp.SmtpClientBenchmark
+ * when installed, else the scripted test server. Not a test: run its {@code main} by hand ({@code
+ * java -cp target/test-classes:target/classes:<deps> dev.postroom.smtp.SmtpClientBenchmark
  * [messages]}).
  */
 public final class SmtpClientBenchmark {
@@ -28,8 +28,7 @@ public final class SmtpClientBenchmark {
     if (Files.isExecutable(SMTP_SINK)) {
       int port = freePort();
       Process sink =
-          new ProcessBuilder(
-                  SMTP_SINK.toString(), "-u", "postfix", "127.0.0.1:" + port, "1000")
+          new ProcessBuilder(SMTP_SINK.toString(), "-u", "postfix", "127.0.0.1:" + port, "1000")
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .start();
@@ -49,7 +48,8 @@ public final class SmtpClientBenchmark {
 
   private static void run(String sinkName, SmtpEndpoint endpoint, int messages, MessageContent m) {
     SmtpSettings settings =
-        SmtpSettings.defaults("bench.example").withTimeouts(Timeouts.uniform(Duration.ofSeconds(30)));
+        SmtpSettings.defaults("bench.example")
+            .withTimeouts(Timeouts.uniform(Duration.ofSeconds(30)));
     Envelope envelope = new Envelope("bench@example.com", List.of("sink@example.org"));
     try (SmtpConnection c = SmtpConnection.open(endpoint, settings)) {
       send(c, envelope, m, messages / 10);
