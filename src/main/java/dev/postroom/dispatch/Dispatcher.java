@@ -98,7 +98,7 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     refresh();
-    writer = new RecordWriter(store, metrics, 1, config.name());
+    writer = new RecordWriter(store, metrics, 2, config.name());
     delivery =
         new MailDelivery(
             store,
