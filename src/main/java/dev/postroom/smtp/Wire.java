@@ -101,16 +101,16 @@ final class Wire implements AutoCloseable {
       if (buffered() > 0 || in.available() > 0) {
         return true;
       }
-      return !(socket instanceof SSLSocket) && peerHungUp();
+      return peerHungUp();
     } catch (IOException e) {
       return true;
     }
   }
 
   /**
-   * A read that waits one millisecond, so a server that closed the connection without a word is
-   * noticed (available() cannot see end of stream). Plaintext only: on a TLS socket a timed-out
-   * read is not a safe probe.
+   * A read that waits one millisecond: notices a server that closed the connection without a word
+   * (available() cannot see end of stream) and, under TLS, bytes still sitting in an undecrypted
+   * record. A timed-out read leaves the socket usable, plaintext or TLS.
    */
   private boolean peerHungUp() throws IOException {
     pos = 0;

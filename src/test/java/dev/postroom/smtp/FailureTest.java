@@ -176,4 +176,60 @@ class FailureTest {
       assertThat(result.connectionFailure().text()).contains("longer than");
     }
   }
+
+  @Test
+  void aRefusedConnectionIsATransientConnectFailure() throws Exception {
+    int closedPort;
+    try (var probe = new java.net.ServerSocket(0)) {
+      closedPort = probe.getLocalPort();
+    }
+    SmtpEndpoint nowhere = new SmtpEndpoint("127.0.0.1", closedPort, TlsMode.NONE);
+    assertThatThrownBy(() -> SmtpConnection.open(nowhere, Smtp.settings()))
+        .isInstanceOfSatisfying(
+            SmtpException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(SmtpException.Kind.CONNECT);
+              assertThat(e.stage()).isEqualTo(Stage.CONNECT);
+              assertThat(e.reply().enhanced()).hasToString("4.4.1");
+              assertThat(e.isTransient()).isTrue();
+            });
+  }
+
+  @Test
+  void aServerThatStopsReadingHitsTheDataBlockDeadline() {
+    server.advertise("PIPELINING", "SIZE 200000000");
+    server.on("DATA", ScriptedSmtpServer.UNREAD_AFTER_354);
+    byte[] line = ("x".repeat(998) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    MessageContent huge =
+        new MessageContent() {
+          @Override
+          public long size() {
+            return 100_000L * line.length;
+          }
+
+          @Override
+          public boolean eightBit() {
+            return false;
+          }
+
+          @Override
+          public void writeTo(java.io.OutputStream out) throws java.io.IOException {
+            for (int i = 0; i < 100_000; i++) {
+              out.write(line);
+            }
+          }
+        };
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          try (SmtpConnection c = openShort()) {
+            TransactionResult result = c.send(to("a@example.org"), huge);
+            Deferred outcome = (Deferred) result.outcomes().get(0);
+            assertThat(outcome.stage()).isEqualTo(Stage.DATA);
+            assertThat(outcome.possibleDuplicate()).isFalse();
+            assertThat(outcome.reply().text()).contains("timeout");
+            assertThat(c.isReusable()).isFalse();
+          }
+        });
+  }
 }

@@ -170,4 +170,32 @@ class SmtpPoolTest {
       return now;
     }
   }
+
+  @Test
+  void pooledTlsSessionsAreReusedAndDiscardedWhenTheServerSpokeUnasked() throws Exception {
+    try (ScriptedSmtpServer tls = new ScriptedSmtpServer().implicitTls();
+        SmtpPool tlsPool =
+            new SmtpPool(
+                new SmtpEndpoint("127.0.0.1", tls.port(), TlsMode.IMPLICIT),
+                Smtp.settings()
+                    .withTrustedCaPem(dev.postroom.smtp.testserver.TestCertificate.get().pem()),
+                1,
+                Duration.ofMinutes(1),
+                Duration.ofMinutes(10),
+                clock)) {
+      SmtpConnection first = tlsPool.borrow(WAIT);
+      assertThat(first.send(to("a@example.org"), hello()).allDelivered()).isTrue();
+      tlsPool.release(first);
+      SmtpConnection again = tlsPool.borrow(WAIT);
+      assertThat(again).isSameAs(first);
+      assertThat(again.send(to("a@example.org"), hello()).allDelivered()).isTrue();
+      tlsPool.release(again);
+      tls.session().sendUnsolicited("421 4.4.2 idle timeout\r\n");
+      await().atMost(WAIT).until(first::hasPendingInput);
+      SmtpConnection second = tlsPool.borrow(WAIT);
+      assertThat(second).isNotSameAs(first);
+      tlsPool.release(second);
+      assertThat(tls.sessions()).hasSize(2);
+    }
+  }
 }

@@ -315,4 +315,29 @@ class TransactionTest {
     assertThat(transactionCommands().get(0))
         .isEqualTo("MAIL FROM:<sender@example.com> BODY=8BITMIME");
   }
+
+  @Test
+  void aRefusedPipelinedMailIsTheCauseRecordedNotTheFollowing503s() {
+    server.advertise("PIPELINING");
+    server.on("MAIL", "550 5.7.1 Sender rejected");
+    server.on("RCPT", "503 5.5.1 Need MAIL first", "503 5.5.1 Need MAIL first");
+    server.on("DATA", "503 5.5.1 Need RCPT first");
+    TransactionResult result = sendOnce(server, to("a@example.org", "b@example.org"));
+    assertThat(result.outcomes())
+        .allSatisfy(o -> {
+          assertThat(o).isInstanceOf(Failed.class);
+          assertThat(o.stage()).isEqualTo(Stage.MAIL);
+          assertThat(o.reply().code()).isEqualTo(550);
+        });
+    assertThat(server.session().messages()).isEmpty();
+  }
+
+  @Test
+  void a552ToEveryRcptFailsThem() {
+    server.on("RCPT", "552 5.2.2 Mailbox full");
+    TransactionResult result = sendOnce(server, to("a@example.org"));
+    assertThat(result.outcomes().get(0)).isInstanceOf(Failed.class);
+    assertThat(result.outcomes().get(0).stage()).isEqualTo(Stage.RCPT);
+    assertThat(server.session().messages()).allSatisfy(m -> assertThat(m).isEmpty());
+  }
 }

@@ -41,6 +41,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   /** As a DATA reply: send 354, then close the connection while the client sends content. */
   public static final String DROP_AFTER_354 = "<drop-after-354>";
 
+  /** As a DATA reply: send 354, then stop reading, so the client's writes block. */
+  public static final String UNREAD_AFTER_354 = "<unread-after-354>";
+
   private static final String TRICKLE = "<trickle>";
 
   private final ServerSocket listener;
@@ -344,6 +347,15 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
     private boolean data() throws IOException {
       String reply = next("DATA", "354 End data with <CR><LF>.<CR><LF>");
+      if (reply.equals(UNREAD_AFTER_354)) {
+        reply("354 go ahead");
+        try {
+          released.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return false;
+      }
       if (reply.equals(DROP_AFTER_354)) {
         reply("354 go ahead");
         closeSocket();
