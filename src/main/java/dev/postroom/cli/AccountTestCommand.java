@@ -1,6 +1,7 @@
 package dev.postroom.cli;
 
 import dev.postroom.smtp.AuthMechanism;
+import dev.postroom.smtp.HeloName;
 import dev.postroom.smtp.Capabilities;
 import dev.postroom.smtp.Credentials;
 import dev.postroom.smtp.SmtpConnection;
@@ -8,8 +9,6 @@ import dev.postroom.smtp.SmtpEndpoint;
 import dev.postroom.smtp.SmtpException;
 import dev.postroom.smtp.SmtpSettings;
 import dev.postroom.smtp.TlsMode;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -164,7 +163,7 @@ final class AccountTestCommand implements Callable<Integer> {
 
   private static SmtpSettings settings(Account account) {
     SmtpSettings settings =
-        SmtpSettings.defaults(account.heloName() != null ? account.heloName() : heloName())
+        SmtpSettings.defaults(account.heloName() != null ? account.heloName() : HeloName.ofThisHost())
             .withTlsVerify(account.tlsVerify())
             .withTrustedCaPem(account.tlsCaPem());
     if (account.username() != null) {
@@ -180,19 +179,6 @@ final class AccountTestCommand implements Callable<Integer> {
                   mechanism));
     }
     return settings;
-  }
-
-  /** This host's name when it is a domain name, else its address literal (RFC 5321 §4.1.4). */
-  private static String heloName() {
-    try {
-      InetAddress local = InetAddress.getLocalHost();
-      String host = local.getCanonicalHostName();
-      return host.contains(".") && !host.equals(local.getHostAddress())
-          ? host
-          : "[" + local.getHostAddress() + "]";
-    } catch (UnknownHostException e) {
-      return "[127.0.0.1]";
-    }
   }
 
   private static String capabilities(Capabilities capabilities) {

@@ -3,12 +3,12 @@ package dev.postroom.dispatch;
 import dev.postroom.outbox.DeliveryAccount;
 import dev.postroom.smtp.AuthMechanism;
 import dev.postroom.smtp.Credentials;
+import dev.postroom.smtp.HeloName;
 import dev.postroom.smtp.SmtpEndpoint;
 import dev.postroom.smtp.SmtpPool;
 import dev.postroom.smtp.SmtpSettings;
 import dev.postroom.smtp.TlsMode;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +27,7 @@ final class AccountRoutes implements AutoCloseable {
   static final Duration MX_MAX_IDLE = Duration.ofSeconds(5);
 
   private final Clock clock;
-  private final String defaultHeloName = defaultHeloName();
+  private final String defaultHeloName = HeloName.ofThisHost();
   private volatile Map<Integer, List<DeliveryAccount>> byProfile = Map.of();
   private final Map<Integer, Route> routes = new ConcurrentHashMap<>();
   private final Map<String, SmtpPool> mxPools = new ConcurrentHashMap<>();
@@ -139,22 +139,6 @@ final class AccountRoutes implements AutoCloseable {
 
   static AuthMechanism mechanism(String auth) {
     return auth == null ? null : AuthMechanism.valueOf(auth.toUpperCase(Locale.ROOT));
-  }
-
-  /** This host's name if it is a domain name, else an address literal (RFC 5321 §4.1.4). */
-  static String defaultHeloName() {
-    try {
-      InetAddress local = InetAddress.getLocalHost();
-      String name = local.getCanonicalHostName();
-      if (name.contains(".") && !name.equals(local.getHostAddress())) {
-        return name;
-      }
-      return local instanceof java.net.Inet6Address
-          ? "[IPv6:" + local.getHostAddress() + "]"
-          : "[" + local.getHostAddress() + "]";
-    } catch (UnknownHostException e) {
-      return "[127.0.0.1]";
-    }
   }
 
   @Override

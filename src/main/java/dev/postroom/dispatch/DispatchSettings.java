@@ -15,7 +15,6 @@ record DispatchSettings(
     List<Duration> retrySchedule,
     Integer maxAttempts,
     Duration leaseDuration,
-    boolean notifySenderOnFailure,
     MxSettings mxSettings,
     int mxPort) {
 
@@ -27,7 +26,6 @@ record DispatchSettings(
             List.of(
                 "max_attempts",
                 "lease_duration",
-                "notify_sender_on_failure",
                 "dns_servers",
                 "mx_port"));
     List<Duration> schedule =
@@ -42,7 +40,6 @@ record DispatchSettings(
         schedule,
         maxAttempts == null || maxAttempts.isBlank() ? null : Integer.valueOf(maxAttempts.trim()),
         lease.compareTo(MIN_LEASE) < 0 ? MIN_LEASE : lease,
-        Boolean.parseBoolean(s.getOrDefault("notify_sender_on_failure", "false")),
         dns == null || dns.isBlank() ? MxSettings.system() : MxSettings.parse(dns),
         mxPort == null || mxPort.isBlank() ? 25 : Integer.parseInt(mxPort.trim()));
   }

@@ -72,7 +72,7 @@ final class MessageFactory {
    */
   byte[] report(ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
     String reportingMta =
-        account.heloName() != null ? account.heloName() : AccountRoutes.defaultHeloName();
+        account.heloName() != null ? account.heloName() : dev.postroom.smtp.HeloName.ofThisHost();
     List<RecipientReport> entries =
         reported.recipients().stream().map(r -> entry(r, reported)).toList();
     StringBuilder headers = new StringBuilder();

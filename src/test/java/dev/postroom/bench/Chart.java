@@ -12,7 +12,7 @@ final class Chart {
     List<double[]> bars = points.stream().filter(p -> p[0] > 0).toList();
     double max = bars.stream().mapToDouble(p -> p[1]).max().orElse(1);
     StringBuilder s = new StringBuilder();
-    int width = 120 + bars.size() * 110;
+    int width = Math.max(620, 120 + bars.size() * 110);
     s.append(
         String.format(
             Locale.ROOT,
