@@ -44,7 +44,7 @@ public record Capabilities(boolean esmtp, Map<String, String> keywords) {
 
   private static int indexOfSeparator(String line) {
     int space = line.indexOf(' ');
-    int eq = line.startsWith("AUTH=") || line.startsWith("auth=") ? 4 : -1;
+    int eq = line.regionMatches(true, 0, "AUTH=", 0, 5) ? 4 : -1;
     return eq >= 0 ? eq : space;
   }
 

@@ -176,4 +176,12 @@ class HandshakeTest {
         .isInstanceOfSatisfying(
             SmtpException.class, e -> assertThat(e.kind()).isEqualTo(SmtpException.Kind.TLS));
   }
+
+  @Test
+  void theOldAuthEqualsFormIsReadInAnyCase() {
+    server.advertise("Auth=LOGIN PLAIN");
+    try (SmtpConnection c = open(server)) {
+      assertThat(c.capabilities().authMechanisms()).containsExactlyInAnyOrder("LOGIN", "PLAIN");
+    }
+  }
 }
