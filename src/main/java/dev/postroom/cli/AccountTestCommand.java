@@ -1,9 +1,9 @@
 package dev.postroom.cli;
 
 import dev.postroom.smtp.AuthMechanism;
-import dev.postroom.smtp.HeloName;
 import dev.postroom.smtp.Capabilities;
 import dev.postroom.smtp.Credentials;
+import dev.postroom.smtp.HeloName;
 import dev.postroom.smtp.SmtpConnection;
 import dev.postroom.smtp.SmtpEndpoint;
 import dev.postroom.smtp.SmtpException;
@@ -163,7 +163,8 @@ final class AccountTestCommand implements Callable<Integer> {
 
   private static SmtpSettings settings(Account account) {
     SmtpSettings settings =
-        SmtpSettings.defaults(account.heloName() != null ? account.heloName() : HeloName.ofThisHost())
+        SmtpSettings.defaults(
+                account.heloName() != null ? account.heloName() : HeloName.ofThisHost())
             .withTlsVerify(account.tlsVerify())
             .withTrustedCaPem(account.tlsCaPem());
     if (account.username() != null) {

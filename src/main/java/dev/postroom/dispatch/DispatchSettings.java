@@ -22,12 +22,7 @@ record DispatchSettings(
 
   static DispatchSettings load(DeliveryStore store) {
     Map<String, String> s =
-        store.settings(
-            List.of(
-                "max_attempts",
-                "lease_duration",
-                "dns_servers",
-                "mx_port"));
+        store.settings(List.of("max_attempts", "lease_duration", "dns_servers", "mx_port"));
     List<Duration> schedule =
         store.retryScheduleSeconds().stream()
             .map(seconds -> Duration.ofMillis(Math.round(seconds * 1000)))

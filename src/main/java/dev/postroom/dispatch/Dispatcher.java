@@ -204,8 +204,6 @@ public final class Dispatcher implements AutoCloseable {
 
   private void deliverBatch(List<ClaimedMail> batch) {
     List<Long> ids = batch.stream().map(ClaimedMail::id).toList();
-    List<Long> withAttachments =
-        batch.stream().filter(m -> !m.attachmentNames().isEmpty()).map(ClaimedMail::id).toList();
     Map<Long, List<DeliveryRecipient>> recipients;
     Map<Long, List<DeliveryAttachment>> attachments;
     try {
@@ -213,8 +211,7 @@ public final class Dispatcher implements AutoCloseable {
       recipients =
           DatabaseRetry.until(deadline, clock, "loading recipients", () -> store.recipients(ids));
       attachments =
-          DatabaseRetry.until(
-              deadline, clock, "loading attachments", () -> store.attachments(withAttachments));
+          DatabaseRetry.until(deadline, clock, "loading attachments", () -> store.attachments(ids));
     } catch (Exception e) {
       log.error(
           "dispatcher {}: cannot load claimed mails; their leases will run out", config.name(), e);

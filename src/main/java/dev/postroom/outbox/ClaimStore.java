@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,9 +40,7 @@ public final class ClaimStore {
              c.from_address, c.reply_to, c.importance, c.sensitivity, c.message_id,
              c.created_at, c.expires_at, c.report_for, c.report_kind, c.created_by,
              (SELECT array_agg(e.key || ': ' || e.value) FROM jsonb_each_text(c.headers) e)
-               AS header_lines,
-             ARRAY(SELECT a.filename FROM mail.attachment a WHERE a.mail_id = c.id ORDER BY a.id)
-               AS attachment_names
+               AS header_lines
         FROM claimed c
        ORDER BY c.priority DESC, c.next_attempt_at
       """;
@@ -192,7 +189,6 @@ public final class ClaimStore {
         headers.put(s.substring(0, colon), s.substring(colon + 2));
       }
     }
-    String[] names = (String[]) rs.getArray("attachment_names").getArray();
     Integer profileId = rs.getObject("profile_id", Integer.class);
     return new ClaimedMail(
         rs.getLong("id"),
@@ -212,7 +208,6 @@ public final class ClaimStore {
         instant(rs, "expires_at"),
         rs.getObject("report_for", Long.class),
         rs.getString("report_kind"),
-        rs.getString("created_by"),
-        Arrays.asList(names));
+        rs.getString("created_by"));
   }
 }

@@ -1,7 +1,6 @@
 package dev.postroom.outbox;
 
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -32,8 +31,7 @@ public record ClaimedMail(
     Instant expiresAt,
     Long reportFor,
     String reportKind,
-    String createdBy,
-    List<String> attachmentNames) {
+    String createdBy) {
 
   public boolean isNotification() {
     return reportFor != null;

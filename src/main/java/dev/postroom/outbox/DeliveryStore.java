@@ -16,62 +16,46 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class DeliveryStore {
   /**
-   * Queues a delivery status notification to the sender of a mail that ended with failed
-   * recipients, when {@code notify_sender_on_failure} is on. Never for a notification itself.
+   * Queues a delivery status notification to the sender: {@code :kind} 'failure' for a mail that
+   * ended with failed recipients (when {@code notify_sender_on_failure} is on), 'delay' once for a
+   * mail still deferred after {@code notify_sender_on_delay}. Never for a notification itself.
    */
-  private static final String NOTIFY_SENDER =
+  private static final String NOTIFY =
       """
       WITH original AS (
         SELECT o.id, o.profile_id, o.created_by, o.subject,
                coalesce(o.from_address, a.from_address) AS sender
           FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
          WHERE o.id = :mail AND o.report_for IS NULL
-           AND coalesce(mail.setting('notify_sender_on_failure'), 'false')::boolean
-           AND EXISTS (SELECT 1 FROM mail.recipient r
-                        WHERE r.mail_id = o.id AND r.status = 'failed')),
+           AND CASE :kind
+                 WHEN 'failure' THEN
+                   coalesce(mail.setting('notify_sender_on_failure'), 'false')::boolean
+                   AND EXISTS (SELECT 1 FROM mail.recipient r
+                                WHERE r.mail_id = o.id AND r.status = 'failed')
+                 ELSE
+                   o.created_at + mail.setting('notify_sender_on_delay')::interval <= :now
+                   AND NOT EXISTS (SELECT 1 FROM mail.outbox d
+                                    WHERE d.report_for = o.id AND d.report_kind = 'delay')
+               END),
       dsn AS (
         INSERT INTO mail.outbox
           (recipients, subject, body, profile_id, report_for, report_kind, created_by)
-        SELECT sender, 'Undelivered Mail Returned to Sender',
-               'Some recipients of your message "' || coalesce(subject, '') || '" could not be'
-                 || ' reached. The delivery status report is attached.',
-               profile_id, id, 'failure', created_by
+        SELECT sender,
+               CASE :kind WHEN 'failure' THEN 'Undelivered Mail Returned to Sender'
+                          ELSE 'Delayed Mail (still being retried)' END,
+               CASE :kind
+                 WHEN 'failure' THEN 'Some recipients of your message "' || coalesce(subject, '')
+                   || '" could not be reached. The delivery status report is attached.'
+                 ELSE 'Your message "' || coalesce(subject, '') || '" has not been delivered to'
+                   || ' every recipient yet. Postroom keeps trying; the status report is attached.'
+               END,
+               profile_id, id, :kind, created_by
           FROM original WHERE sender IS NOT NULL
         RETURNING id, report_for)
       INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher, created_by)
       SELECT d.report_for, :now, 'notification_queued',
-             'delivery status notification ' || d.id || ' queued for the sender', :dispatcher,
+             :kind || ' notification ' || d.id || ' queued for the sender', :dispatcher,
              o.created_by
-        FROM dsn d JOIN original o ON o.id = d.report_for
-      """;
-
-  /**
-   * Queues one "still trying" notification for a mail deferred longer than {@code
-   * notify_sender_on_delay}, at most once per mail.
-   */
-  private static final String NOTIFY_DELAY =
-      """
-      WITH original AS (
-        SELECT o.id, o.profile_id, o.created_by, o.subject,
-               coalesce(o.from_address, a.from_address) AS sender
-          FROM mail.outbox o LEFT JOIN mail.account a ON a.id = o.account_id
-         WHERE o.id = :mail AND o.report_for IS NULL
-           AND mail.setting('notify_sender_on_delay') IS NOT NULL
-           AND o.created_at + mail.setting('notify_sender_on_delay')::interval <= :now
-           AND NOT EXISTS (SELECT 1 FROM mail.outbox d
-                            WHERE d.report_for = o.id AND d.report_kind = 'delay')),
-      dsn AS (
-        INSERT INTO mail.outbox
-          (recipients, subject, body, profile_id, report_for, report_kind, created_by)
-        SELECT sender, 'Delayed Mail (still being retried)',
-               'Your message "' || coalesce(subject, '') || '" has not been delivered to every'
-                 || ' recipient yet. Postroom keeps trying; the status report is attached.',
-               profile_id, id, 'delay', created_by
-          FROM original WHERE sender IS NOT NULL
-        RETURNING id, report_for)
-      INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher, created_by)
-      SELECT d.report_for, :now, 'notification_queued',
-             'delay notification ' || d.id || ' queued for the sender', :dispatcher, o.created_by
         FROM dsn d JOIN original o ON o.id = d.report_for
       """;
 
@@ -294,9 +278,10 @@ public final class DeliveryStore {
       for (DeliveryRecord r : records) {
         boolean ok = held.contains(r.mail().id());
         out.add(ok);
-        String notify = ok ? notification(r) : null;
-        if (notify != null) {
-          h.createUpdate(notify)
+        String kind = ok ? notificationKind(r) : null;
+        if (kind != null) {
+          h.createUpdate(NOTIFY)
+              .bind("kind", kind)
               .bind("mail", r.mail().id())
               .bind("now", ts(r.now()))
               .bind("dispatcher", dispatcher)
@@ -307,14 +292,14 @@ public final class DeliveryStore {
     });
   }
 
-  private static String notification(DeliveryRecord r) {
+  private static String notificationKind(DeliveryRecord r) {
     DeliveryRecord.Finish f = r.finish();
     if (f == null || r.mail().isNotification()) {
       return null;
     }
     if (FAILED.contains(f.status())) {
-      return NOTIFY_SENDER;
+      return "failure";
     }
-    return f.status().equals("retrying") ? NOTIFY_DELAY : null;
+    return f.status().equals("retrying") ? "delay" : null;
   }
 }

@@ -251,9 +251,9 @@ public final class Benchmark {
                         new Dispatcher(
                             dispatcherPool,
                             () -> DriverManager.getConnection(url),
-                        DispatcherConfig.defaults(name).withConcurrency(128),
-                        new SimpleMeterRegistry(),
-                        Clock.systemUTC())) {
+                            DispatcherConfig.defaults(name).withConcurrency(128),
+                            new SimpleMeterRegistry(),
+                            Clock.systemUTC())) {
                   dispatcher.runUntilIdle();
                 }
                 return null;

@@ -60,12 +60,11 @@ class RestartTest {
             && new File("/usr/bin/pg_ctlcluster").canExecute(),
         "needs a local Debian PostgreSQL cluster this user may restart");
     mail.configure("lease_duration", "5 seconds");
-    mail.jdbi.useHandle(
-        h ->
-            h.execute(
-                "INSERT INTO mail.outbox (recipients, subject, body)"
-                    + " SELECT 'restart' || n || '@example.com', 'R' || n, 'Body'"
-                    + " FROM generate_series(1, 300) AS n"));
+    mail.jdbi.useHandle(h ->
+        h.execute(
+            "INSERT INTO mail.outbox (recipients, subject, body)"
+                + " SELECT 'restart' || n || '@example.com', 'R' || n, 'Body'"
+                + " FROM generate_series(1, 300) AS n"));
     smtp.endOfDataDelay(Duration.ofMillis(10));
     try (Dispatcher d =
         mail.dispatcher(
@@ -96,8 +95,7 @@ class RestartTest {
               () -> assertThat(mail.statusCounts()).containsExactly(Map.entry("sent", 300L)));
     }
     assertThat(smtp.deliveries()).hasSize(300);
-    int duplicates =
-        smtp.deliveries().values().stream().mapToInt(n -> n.get() - 1).sum();
+    int duplicates = smtp.deliveries().values().stream().mapToInt(n -> n.get() - 1).sum();
     assertThat(duplicates).as("at most what was in flight at the restart").isBetween(0, 8);
   }
 }
