@@ -1,5 +1,6 @@
 package dev.postroom.dispatch;
 
+import dev.postroom.outbox.DeliveryEvent;
 import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.smtp.Envelope;
 import dev.postroom.smtp.MessageContent;
@@ -73,6 +74,19 @@ final class SmtpExchange {
     Instant t0 = clock.instant();
     TransactionResult result;
     String remoteHost = connection.remoteHost();
+    if (connection.isFresh()) {
+      attempt.event(
+          new DeliveryEvent(
+              null,
+              "connected",
+              accountName,
+              remoteHost,
+              "connect",
+              null,
+              null,
+              connection.tlsProtocol().map(p -> "TLS " + p).orElse("plaintext")
+                  + (connection.capabilities().pipelining() ? ", pipelining" : "")));
+    }
     try {
       result = connection.send(new Envelope(reversePath, envelopeRecipients, null), content);
     } finally {

@@ -32,6 +32,7 @@ public final class SmtpConnection implements AutoCloseable {
   private Capabilities capabilities = Capabilities.none();
   private boolean broken;
   private boolean closed;
+  private int sends;
 
   private SmtpConnection(
       SmtpEndpoint endpoint, SmtpSettings settings, Wire wire, String remoteHost) {
@@ -104,7 +105,13 @@ public final class SmtpConnection implements AutoCloseable {
    *     programming errors
    */
   public TransactionResult send(Envelope envelope, MessageContent content) {
+    sends++;
     return new Transaction(this, envelope, content).run();
+  }
+
+  /** True until the first {@link #send}: the session was opened for this use, not reused. */
+  public boolean isFresh() {
+    return sends == 0;
   }
 
   public Reply noop() {

@@ -90,7 +90,8 @@ class DispatcherTest {
     assertThat(last.attempts()).isEqualTo(2);
     assertThat(last.sentAt()).isNotNull();
     assertThat(mail.events(id))
-        .contains("claimed", "delivered", "failed", "deferred", "retrying", "partially_sent");
+        .contains(
+            "claimed", "connected", "delivered", "failed", "deferred", "retrying", "partially_sent");
   }
 
   @Test
