@@ -108,8 +108,7 @@ public final class Dispatcher implements AutoCloseable {
             () -> settings,
             () -> retryPolicy,
             clock,
-            metrics,
-            config.name());
+            metrics);
     wakeup.listen(listenConnections, config.name());
     claimer = Thread.ofPlatform().name("postroom-claim-" + config.name()).start(this::claimLoop);
     maintenance =
@@ -290,11 +289,6 @@ public final class Dispatcher implements AutoCloseable {
             "dispatcher {}: maintenance failed: {}", config.name(), DatabaseRetry.rootMessage(e));
       }
     }
-  }
-
-  /** Re-reads settings and accounts now (tests and admin tools; otherwise every 30 s). */
-  void refreshNow() {
-    refresh();
   }
 
   /** Runs lease recovery now (tests; otherwise every 10 s). */

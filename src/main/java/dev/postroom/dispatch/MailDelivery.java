@@ -40,7 +40,6 @@ final class MailDelivery {
   private final Supplier<RetryPolicy> retryPolicy;
   private final Clock clock;
   private final DispatchMetrics metrics;
-  private final String dispatcher;
   private final SmtpExchange exchange;
   private final MxTransport mx;
 
@@ -52,8 +51,7 @@ final class MailDelivery {
       Supplier<DispatchSettings> settings,
       Supplier<RetryPolicy> retryPolicy,
       Clock clock,
-      DispatchMetrics metrics,
-      String dispatcher) {
+      DispatchMetrics metrics) {
     this.store = store;
     this.writer = writer;
     this.routes = routes;
@@ -62,7 +60,6 @@ final class MailDelivery {
     this.retryPolicy = retryPolicy;
     this.clock = clock;
     this.metrics = metrics;
-    this.dispatcher = dispatcher;
     this.exchange = new SmtpExchange(metrics, clock);
     this.mx = new MxTransport(exchange, routes, settings, clock);
   }
