@@ -57,6 +57,8 @@ BEGIN
     body => body,
     profile_name => profile_name,
     attachments => ARRAY[ROW(coalesce(attachment_filename, 'result.csv'), 'text/csv; charset=utf-8',
-                             convert_to(coalesce(csv, ''), 'UTF8'))::mail.attachment_in]);
+                             -- a UTF-8 byte order mark first: spreadsheet programs (Excel) read
+                             -- the file as UTF-8 only with it
+                             '\xefbbbf'::bytea || convert_to(coalesce(csv, ''), 'UTF8'))::mail.attachment_in]);
 END
 $$;

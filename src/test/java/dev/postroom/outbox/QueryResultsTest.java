@@ -48,8 +48,9 @@ class QueryResultsTest {
         .containsEntry("filename", "customers.csv")
         .containsEntry("content_type", "text/csv; charset=utf-8");
     assertThat(new String((byte[]) file.get("content"), StandardCharsets.UTF_8))
+        .as("a byte order mark, then the CSV")
         .isEqualTo(
-            "id,name,city,note\r\n"
+            "\uFEFFid,name,city,note\r\n"
                 + "1,\"Smith, Anna\",Paris,\r\n"
                 + "2,\"Bob \"\"The Builder\"\"\",Oslo,\"\"\r\n"
                 + "3,Zoë,Köln,\"two\nlines\"\r\n");
@@ -69,7 +70,8 @@ class QueryResultsTest {
     byte[] csv =
         (byte[])
             Sql.one(db.dataSource(), "SELECT content FROM mail.attachment WHERE mail_id = ?", id);
-    assertThat(new String(csv, StandardCharsets.UTF_8)).isEqualTo("id,name\r\n");
+    assertThat(csv).startsWith(0xEF, 0xBB, 0xBF);
+    assertThat(new String(csv, StandardCharsets.UTF_8)).isEqualTo("\uFEFFid,name\r\n");
   }
 
   @Test
