@@ -36,7 +36,14 @@ class QueueGaugesTest {
 
       assertThat(snapshot.queued()).isEqualTo(4);
       assertThat(snapshot.due()).isEqualTo(3);
-      assertThat(gauges.latest()).isEqualTo(snapshot);
+      // the background refresh may run just before or after this one: same counts, its own age
+      assertThat(gauges.latest())
+          .extracting(
+              QueueGauges.QueueSnapshot::queued,
+              QueueGauges.QueueSnapshot::retrying,
+              QueueGauges.QueueSnapshot::sending,
+              QueueGauges.QueueSnapshot::due)
+          .containsExactly(4L, 0L, 0L, 3L);
       assertThat(registry.get("postroom.queue.depth").tag("status", "queued").gauge().value())
           .isEqualTo(4.0);
       assertThat(registry.get("postroom.queue.depth").tag("status", "retrying").gauge().value())
