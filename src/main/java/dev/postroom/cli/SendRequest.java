@@ -1,12 +1,11 @@
 package dev.postroom.cli;
 
+import dev.postroom.outbox.Outbox;
+import dev.postroom.outbox.OutgoingMail;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Types;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -90,52 +89,37 @@ record SendRequest(
         files);
   }
 
-  /** Calls {@code mail.send} with named arguments and returns the new (or first) mail's id. */
-  long send(Connection c) throws SQLException {
-    StringBuilder sql =
-        new StringBuilder(
-            "SELECT mail.send(recipients => ?::text, subject => ?::text, body => ?::text,"
-                + " body_format => ?::text, profile_name => ?::text,"
-                + " copy_recipients => ?::text, blind_copy_recipients => ?::text,"
-                + " from_address => ?::text, reply_to => ?::text,"
-                + " importance => coalesce(?::text, 'normal'), priority => coalesce(?::int, 0),"
-                + " send_at => ?::timestamptz, idempotency_key => ?::text");
-    if (!attachments.isEmpty()) {
-      sql.append(", attachments => ARRAY[");
-      for (int i = 0; i < attachments.size(); i++) {
-        sql.append(i == 0 ? "" : ", ").append("ROW(?::text, ?::text, ?::bytea)");
-      }
-      sql.append("]::mail.attachment_in[]");
+  /** Enqueues through {@link Outbox#send} and returns the new (or first) mail's id. */
+  long send(Connection c) {
+    OutgoingMail.Builder mail =
+        OutgoingMail.builder()
+            .recipients(recipients)
+            .subject(subject)
+            .body(body)
+            .bodyFormat(html ? OutgoingMail.BodyFormat.HTML : OutgoingMail.BodyFormat.TEXT)
+            .profileName(profile)
+            .copyRecipients(copyRecipients)
+            .blindCopyRecipients(blindCopyRecipients)
+            .fromAddress(from)
+            .replyTo(replyTo)
+            .sendAt(sendAt == null ? null : sendAt.toInstant())
+            .idempotencyKey(idempotencyKey);
+    if (importance != null) {
+      mail.importance(importance(importance));
     }
-    sql.append(')');
-    try (PreparedStatement st = c.prepareStatement(sql.toString())) {
-      int i = 1;
-      st.setString(i++, recipients);
-      st.setString(i++, subject);
-      st.setString(i++, body);
-      st.setString(i++, html ? "html" : "text");
-      st.setString(i++, profile);
-      st.setString(i++, copyRecipients);
-      st.setString(i++, blindCopyRecipients);
-      st.setString(i++, from);
-      st.setString(i++, replyTo);
-      st.setString(i++, importance);
-      if (priority == null) {
-        st.setNull(i++, Types.INTEGER);
-      } else {
-        st.setInt(i++, priority);
-      }
-      st.setObject(i++, sendAt);
-      st.setString(i++, idempotencyKey);
-      for (Attachment file : attachments) {
-        st.setString(i++, file.filename());
-        st.setString(i++, file.contentType());
-        st.setBytes(i++, file.content());
-      }
-      try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+    if (priority != null) {
+      mail.priority(priority);
+    }
+    attachments.forEach(a -> mail.attachment(a.filename(), a.contentType(), a.content()));
+    return Outbox.send(c, mail.build());
+  }
+
+  private static OutgoingMail.Importance importance(String value) {
+    try {
+      return OutgoingMail.Importance.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure(
+          "invalid importance: " + value + " (expected low, normal or high)");
     }
   }
 }
