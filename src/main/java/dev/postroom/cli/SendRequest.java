@@ -118,8 +118,7 @@ record SendRequest(
     try {
       return OutgoingMail.Importance.valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new CliFailure(
-          "invalid importance: " + value + " (expected low, normal or high)");
+      throw new CliFailure("invalid importance: " + value + " (expected low, normal or high)");
     }
   }
 }

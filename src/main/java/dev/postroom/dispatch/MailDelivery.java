@@ -78,7 +78,7 @@ final class MailDelivery {
     }
     List<DeliveryAccount> accounts = routes.accountsFor(mail.profileId());
     if (accounts.isEmpty()) {
-      Reply reply = local(451, "4.3.5", "the mail's profile has no accounts");
+      Reply reply = Reply.local(451, "4.3.5", "the mail's profile has no accounts");
       attempt
           .open()
           .forEach(r -> attempt.result(r, "deferred", reply, "connect", null, null, null));
@@ -115,7 +115,7 @@ final class MailDelivery {
                   ? messages.report(attempt.mail, reported, account)
                   : messages.compose(attempt.mail, attempt.recipients, attachments, account));
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-      Reply reply = local(554, "5.6.0", "the message cannot be composed: " + e.getMessage());
+      Reply reply = Reply.local(554, "5.6.0", "the message cannot be composed: " + e.getMessage());
       recipients.forEach(
           r -> attempt.result(r, "failed", reply, "compose", null, null, account.name()));
       return List.of();
@@ -142,7 +142,7 @@ final class MailDelivery {
         Reply reply =
             e.reply() != null
                 ? e.reply()
-                : local(451, "4.4.1", "cannot connect: " + e.getMessage());
+                : Reply.local(451, "4.4.1", "cannot connect: " + e.getMessage());
         String host = account.host() + ":" + account.port();
         for (DeliveryRecipient r : recipients) {
           attempt.result(r, "deferred", reply, stageName(e.stage()), host, null, account.name());
@@ -266,10 +266,6 @@ final class MailDelivery {
       log.debug("mail {} {}", attempt.mail.id(), finish.status());
     }
     return true;
-  }
-
-  static Reply local(int code, String enhanced, String text) {
-    return Reply.local(code, enhanced, text);
   }
 
   static String stageName(Enum<?> stage) {

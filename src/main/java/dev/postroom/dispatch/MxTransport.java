@@ -89,7 +89,8 @@ final class MxTransport {
           attempt,
           group,
           "deferred",
-          local(451, "4.7.0", "domain " + domain + " is paused after throttling until " + paused),
+          Reply.local(
+              451, "4.7.0", "domain " + domain + " is paused after throttling until " + paused),
           null,
           account);
       return List.of();
@@ -101,7 +102,7 @@ final class MxTransport {
             attempt,
             group,
             "failed",
-            local(556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)"),
+            Reply.local(556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)"),
             null,
             account);
         return List.of();
@@ -111,7 +112,7 @@ final class MxTransport {
             attempt,
             group,
             "failed",
-            local(550, "5.1.2", "domain " + domain + " does not exist"),
+            Reply.local(550, "5.1.2", "domain " + domain + " does not exist"),
             null,
             account);
         return List.of();
@@ -121,7 +122,7 @@ final class MxTransport {
             attempt,
             group,
             "failed",
-            local(550, "5.4.4", "no MX host of " + domain + " resolves: " + n.reason()),
+            Reply.local(550, "5.4.4", "no MX host of " + domain + " resolves: " + n.reason()),
             null,
             account);
         return List.of();
@@ -131,7 +132,7 @@ final class MxTransport {
             attempt,
             group,
             "deferred",
-            local(451, "4.4.3", "DNS lookup of " + domain + " failed: " + t.reason()),
+            Reply.local(451, "4.4.3", "DNS lookup of " + domain + " failed: " + t.reason()),
             null,
             account);
         return group;
@@ -191,7 +192,7 @@ final class MxTransport {
     Reply reply =
         lastFailure != null && lastFailure.reply() != null
             ? lastFailure.reply()
-            : local(
+            : Reply.local(
                 451,
                 "4.4.1",
                 "no MX host of "
@@ -244,9 +245,5 @@ final class MxTransport {
     for (DeliveryRecipient r : recipients) {
       attempt.result(r, status, reply, "connect", host, null, account.name());
     }
-  }
-
-  private static Reply local(int code, String enhanced, String text) {
-    return MailDelivery.local(code, enhanced, text);
   }
 }

@@ -166,16 +166,11 @@ public final class DeliveryStore {
   /** The values of the named settings (defaults applied by {@code mail.setting}). */
   public Map<String, String> settings(Collection<String> names) {
     Map<String, String> out = new HashMap<>();
-    jdbi.useHandle(h -> {
-      for (String name : names) {
-        out.put(
-            name,
-            h.createQuery("SELECT mail.setting(:name)")
-                .bind("name", name)
-                .mapTo(String.class)
-                .one());
-      }
-    });
+    jdbi.useHandle(h ->
+        h.createQuery("SELECT n, mail.setting(n) AS v FROM unnest(:names) AS n")
+            .bindArray("names", String.class, List.copyOf(names))
+            .map((rs, ctx) -> out.put(rs.getString("n"), rs.getString("v")))
+            .list());
     return out;
   }
 
