@@ -1,5 +1,7 @@
 -- Privileges and row security: mail_sender sees and changes only its own mails, mail_admin and
 -- mail_dispatcher see everything, nobody else sees anything, and only admin and dispatcher read passwords.
+-- Re-applied on every migrate (${flyway:timestamp}), after every other file, so that a function or
+-- table another file (re)creates never keeps PostgreSQL's default privileges.
 
 REVOKE ALL ON ALL TABLES IN SCHEMA mail FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA mail FROM PUBLIC;
