@@ -5,9 +5,12 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.postroom.app.DispatcherRuntime;
 import dev.postroom.app.QueueGauges;
 import dev.postroom.cli.demo.CaptureSmtpServer;
+import dev.postroom.config.ConfigException;
 import dev.postroom.config.DatabaseConfig;
 import dev.postroom.dispatch.DispatcherConfig;
+import dev.postroom.embedded.EmbeddedPostgres;
 import dev.postroom.outbox.Schema;
+import java.nio.file.Path;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -33,7 +36,9 @@ import picocli.CommandLine.Option;
     description = {
       "Run the whole flow on a local PostgreSQL: create (or reuse) the database postroom_demo,",
       "migrate it, start a capture SMTP server on loopback, enqueue a few mails, dispatch them",
-      "and print what happened to every recipient. Nothing leaves this machine."
+      "and print what happened to every recipient. Nothing leaves this machine.",
+      "Without --db, POSTROOM_DB_URL or PG* settings and with nothing listening on",
+      "127.0.0.1:5432 it starts an embedded PostgreSQL (data under ~/.postroom/embedded)."
     })
 final class DemoCommand implements Callable<Integer> {
   static final String DEFAULT_DATABASE = "postroom_demo";
@@ -47,6 +52,19 @@ final class DemoCommand implements Callable<Integer> {
       description = "The demo database on the server --db or PG* name (default: ${DEFAULT-VALUE}).")
   String database = DEFAULT_DATABASE;
 
+  @Option(
+      names = "--embedded",
+      description =
+          "Start the embedded PostgreSQL even where a server is reachable (not with --db).")
+  boolean embedded;
+
+  @Option(
+      names = "--embedded-dir",
+      paramLabel = "DIR",
+      description =
+          "Where the embedded PostgreSQL keeps its binaries and data (default: ${DEFAULT-VALUE}).")
+  Path embeddedDirectory = defaultEmbeddedDirectory();
+
   DemoCommand(CliContext ctx) {
     this.ctx = ctx;
     this.global = new GlobalOptions(ctx);
@@ -59,7 +77,44 @@ final class DemoCommand implements Callable<Integer> {
       // the table below reports every outcome; per-retry warnings would repeat it
       ctx.logging().setLevel("dev.postroom", Level.ERROR);
     }
-    DatabaseConfig demo = ctx.database().withDatabase(database);
+    if (embedded && ctx.db != null) {
+      throw new ConfigException("--embedded and --db exclude each other: pick one server");
+    }
+    boolean noServer =
+        !DatabaseConfig.chosen(ctx.db, ctx.env)
+            && !EmbeddedPostgres.listening(
+                DatabaseConfig.DEFAULT_HOST, DatabaseConfig.DEFAULT_PORT);
+    if (!embedded && !noServer) {
+      return demo(ctx.database().withDatabase(database));
+    }
+    if (!ctx.verbose) {
+      ctx.logging().setLevel("io.zonky", Level.WARN);
+    }
+    ctx.out.printf(
+        "%s: starting an embedded PostgreSQL with its data in %s%n",
+        embedded
+            ? "--embedded"
+            : "No --db, POSTROOM_DB_URL or PG* settings and nothing listening on 127.0.0.1:5432",
+        embeddedDirectory);
+    int code;
+    try (EmbeddedPostgres server = EmbeddedPostgres.start(embeddedDirectory)) {
+      ctx.out.printf(
+          "Embedded PostgreSQL listening on 127.0.0.1:%d; while it runs, connect with: %s%n",
+          server.port(), server.psqlCommand(database));
+      code = demo(DatabaseConfig.resolve(server.jdbcUrl(database), ctx.env));
+    }
+    ctx.out.printf(
+        "%nStopped the embedded PostgreSQL; the next postroom demo starts it again on the same"
+            + " data (%s).%n",
+        embeddedDirectory);
+    return code;
+  }
+
+  static Path defaultEmbeddedDirectory() {
+    return Path.of(System.getProperty("user.home", "."), ".postroom", "embedded");
+  }
+
+  private int demo(DatabaseConfig demo) throws Exception {
     boolean created;
     try {
       created = DemoSetup.ensureDatabase(demo);

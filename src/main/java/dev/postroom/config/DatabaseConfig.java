@@ -99,6 +99,29 @@ public record DatabaseConfig(
     return fromLibpqVariables(env);
   }
 
+  /** libpq's connection variables; any one of them set means the user chose a server. */
+  static final List<String> LIBPQ_VARIABLES =
+      List.of(
+          "PGHOST",
+          "PGHOSTADDR",
+          "PGPORT",
+          "PGDATABASE",
+          "PGUSER",
+          "PGPASSWORD",
+          "PGSSLMODE",
+          "PGSERVICE",
+          "PGPASSFILE");
+
+  /**
+   * Whether the user named a server at all: a {@code --db} value, {@code POSTROOM_DB_URL} or one of
+   * libpq's connection variables. Without any, {@code postroom demo} may start an embedded server.
+   */
+  public static boolean chosen(String dbOption, Environment env) {
+    return (dbOption != null && !dbOption.isBlank())
+        || env.get("POSTROOM_DB_URL").isPresent()
+        || LIBPQ_VARIABLES.stream().anyMatch(v -> env.get(v).isPresent());
+  }
+
   static DatabaseConfig fromLibpqVariables(Environment env) {
     List<String> hostNames =
         split(env.get("PGHOSTADDR").or(() -> env.get("PGHOST")).orElse(DEFAULT_HOST));

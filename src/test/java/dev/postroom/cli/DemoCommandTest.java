@@ -2,10 +2,16 @@ package dev.postroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.postroom.embedded.EmbeddedPostgres;
 import dev.postroom.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 class DemoCommandTest {
   @RegisterExtension static final TestDatabase db = new TestDatabase();
@@ -46,5 +52,46 @@ class DemoCommandTest {
         .contains("--db 'jdbc:postgresql://")
         .contains("POSTROOM_DB_URL")
         .contains("PGHOST, PGPORT, PGUSER and PGPASSWORD");
+  }
+
+  @Test
+  void withEmbeddedItRunsOnAServerOfItsOwnAndASecondRunReusesItsData(@TempDir Path dir) {
+    Cli.Result first = Cli.run("demo", "--embedded", "--embedded-dir", dir.toString());
+
+    assertThat(first.code()).as(first.out() + first.err()).isZero();
+    assertThat(first.out())
+        .contains("--embedded: starting an embedded PostgreSQL with its data in " + dir)
+        .containsPattern(
+            "Embedded PostgreSQL listening on 127\\.0\\.0\\.1:\\d+; while it runs,"
+                + " connect with: psql \"host=127\\.0\\.0\\.1 port=\\d+ dbname=postroom_demo user=postgres\"")
+        .contains("(created)")
+        .containsPattern("Welcome to Postroom +sent +to: ann@example.com +delivered +250")
+        .containsPattern(
+            "partially_sent +to: nobody@example.com +failed +550 5.1.1 <nobody@example.com>")
+        .contains("The capture server received 4 message(s) for 7 recipient(s).")
+        .contains("Stopped the embedded PostgreSQL");
+    assertThat(Files.isRegularFile(dir.resolve("data/postgresql.conf"))).isTrue();
+    assertThat(EmbeddedPostgres.listening("127.0.0.1", port(first.out()))).isFalse();
+
+    Cli.Result second = Cli.run("demo", "--embedded", "--embedded-dir", dir.toString());
+
+    assertThat(second.code()).as(second.out() + second.err()).isZero();
+    assertThat(second.out())
+        .contains("(reused)")
+        .containsPattern("Welcome to Postroom +sent +to: ann@example.com +delivered +250");
+  }
+
+  @Test
+  void embeddedAndAnExplicitServerExcludeEachOther() {
+    Cli.Result result = Cli.run("demo", "--embedded", "--db", db.url());
+
+    assertThat(result.code()).isEqualTo(Main.USAGE);
+    assertThat(result.err()).contains("--embedded and --db exclude each other");
+  }
+
+  private static int port(String out) {
+    Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    return Integer.parseInt(m.group(1));
   }
 }

@@ -91,7 +91,13 @@ class DispatcherTest {
     assertThat(last.sentAt()).isNotNull();
     assertThat(mail.events(id))
         .contains(
-            "claimed", "connected", "delivered", "failed", "deferred", "retrying", "partially_sent");
+            "claimed",
+            "connected",
+            "delivered",
+            "failed",
+            "deferred",
+            "retrying",
+            "partially_sent");
   }
 
   @Test
