@@ -84,6 +84,12 @@ BEGIN
   IF NEW.reply_to IS NOT NULL THEN
     PERFORM mail.parse_addresses(NEW.reply_to, 'reply_to');
   END IF;
+  -- Dates the claim and the queue summary compute with must be finite and far from the range's end.
+  IF NOT isfinite(NEW.send_at) OR NEW.send_at NOT BETWEEN timestamptz '1900-01-01 00:00+00'
+                                                    AND timestamptz '9999-01-01 00:00+00' THEN
+    RAISE EXCEPTION 'send_at out of range: % (expected a time between 1900 and 9999)', NEW.send_at
+      USING ERRCODE = '22008';
+  END IF;
 
   -- Settings and the default profile come from the per-statement cache (mail.outbox_before_statement).
   lifetime := current_setting('postroom.message_lifetime')::interval;
@@ -333,6 +339,23 @@ BEGIN
 END
 $$;
 
+-- BEFORE INSERT on mail.attachment, as the inserting user and so under its row security: a mail the
+-- caller cannot see is "not found", whether or not it exists. Fires before attachment_before_insert
+-- (triggers fire in name order), which runs as the schema owner and must not tell more.
+CREATE OR REPLACE FUNCTION mail.attachment_visible() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM mail.outbox o WHERE o.id = NEW.mail_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'mail % not found', NEW.mail_id USING ERRCODE = 'MA014';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS attachment_a_visible ON mail.attachment;
+CREATE TRIGGER attachment_a_visible BEFORE INSERT ON mail.attachment
+  FOR EACH ROW EXECUTE FUNCTION mail.attachment_visible();
 DROP TRIGGER IF EXISTS attachment_before_insert ON mail.attachment;
 CREATE TRIGGER attachment_before_insert BEFORE INSERT ON mail.attachment
   FOR EACH ROW EXECUTE FUNCTION mail.attachment_before_insert();

@@ -198,15 +198,47 @@ BEGIN
 END
 $$;
 
--- Cancels a mail that is queued or waiting for a retry; false when it is in any other state.
+-- The role a SECURITY DEFINER function acts for: the session's SET ROLE, else its login. Inside such
+-- a function current_user is the function's owner, but the role setting is the caller's (and no
+-- SECURITY DEFINER function may change it). Not granted to anyone: only Postroom's functions use it.
+CREATE OR REPLACE FUNCTION mail.caller() RETURNS name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
+              ELSE current_setting('role')::name END
+$$;
+
+-- Whether role may change every sender's mail: mail_admin, mail_dispatcher, a superuser or the
+-- schema owner (what row security lets see every row).
+CREATE OR REPLACE FUNCTION mail.is_staff(role name) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_has_role(role, 'mail_admin', 'USAGE') OR pg_has_role(role, 'mail_dispatcher', 'USAGE')
+      OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role AND r.rolsuper)
+      OR pg_has_role(role, (SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'mail'), 'USAGE')
+$$;
+
+-- The roles whose privileges role has (itself included); a mail of a dropped role matches none.
+CREATE OR REPLACE FUNCTION mail.roles_of(role name) RETURNS name[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT array_agg(r.rolname) FROM pg_roles r WHERE pg_has_role(role, r.oid, 'USAGE')
+$$;
+
+-- Whether the caller may change a mail of owner: its own (or a role whose privileges it has), or
+-- any mail for staff.
+CREATE OR REPLACE FUNCTION mail.may_change(owner name) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT owner = ANY (mail.roles_of(c.me)) OR mail.is_staff(c.me) FROM (SELECT mail.caller() AS me) c
+$$;
+
+-- Cancels a mail that is queued or waiting for a retry; false when it is in any other state or is not
+-- the caller's. SECURITY DEFINER: senders have no UPDATE on mail.outbox.
 CREATE OR REPLACE FUNCTION mail.cancel(mail_id bigint) RETURNS boolean
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
   owner name;
 BEGIN
   UPDATE mail.outbox o SET status = 'cancelled', updated_at = now()
-   WHERE o.id = mail_id AND o.status IN ('queued', 'retrying')
+   WHERE o.id = mail_id AND o.status IN ('queued', 'retrying') AND mail.may_change(o.created_by)
   RETURNING o.created_by INTO owner;
   IF NOT FOUND THEN
     RETURN false;
@@ -217,19 +249,28 @@ END
 $$;
 
 -- Re-queues the failed, deferred or never-tried recipients of a failed, partially sent or cancelled
--- mail, with a fresh lifetime and attempt count. Delivered and suppressed recipients are not sent again.
+-- mail of the caller's, with a fresh lifetime and attempt count. Delivered and suppressed recipients
+-- are not sent again, nor are those whose address has been put on the suppression list since.
+-- SECURITY DEFINER: senders have no UPDATE on mail.outbox or mail.recipient.
 CREATE OR REPLACE FUNCTION mail.retry(mail_id bigint) RETURNS boolean
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
   owner name;
   requeued bigint;
 BEGIN
-  PERFORM 1 FROM mail.outbox o
+  SELECT o.created_by INTO owner FROM mail.outbox o
    WHERE o.id = mail_id AND o.status IN ('failed', 'partially_sent', 'cancelled') FOR UPDATE;
-  IF NOT FOUND THEN
+  IF NOT FOUND OR NOT mail.may_change(owner) THEN
     RETURN false;
   END IF;
+  WITH newly_suppressed AS (
+    UPDATE mail.recipient r SET status = 'suppressed', updated_at = now()
+     WHERE r.mail_id = mail_id AND r.status IN ('failed', 'deferred', 'pending')
+       AND EXISTS (SELECT 1 FROM mail.suppression s WHERE s.address = lower(r.address))
+    RETURNING r.id)
+  INSERT INTO mail.event_log (mail_id, recipient_id, event, reply_text, created_by)
+  SELECT mail_id, n.id, 'suppressed', 'address is on the suppression list', owner FROM newly_suppressed n;
   UPDATE mail.recipient r SET status = 'pending', next_attempt_at = NULL, updated_at = now()
    WHERE r.mail_id = mail_id AND r.status IN ('failed', 'deferred', 'pending');
   GET DIAGNOSTICS requeued = ROW_COUNT;
@@ -239,8 +280,7 @@ BEGIN
   UPDATE mail.outbox o
      SET status = 'queued', attempts = 0, next_attempt_at = now(),
          expires_at = now() + mail.setting('message_lifetime')::interval, updated_at = now()
-   WHERE o.id = mail_id
-  RETURNING o.created_by INTO owner;
+   WHERE o.id = mail_id;
   INSERT INTO mail.event_log (mail_id, event, reply_text, created_by)
   VALUES (mail_id, 'retried', requeued || ' recipient(s) re-queued', owner);
   PERFORM pg_notify('mail_queued', '');
@@ -249,13 +289,16 @@ END
 $$;
 
 -- Deletes mails (with their recipients and attachments) queued before the given time: by default the
--- finished ones (sent, partially_sent, failed, cancelled), else those of the given status. The event
--- log is kept; see mail.purge_log. Returns the number of mails deleted.
+-- finished ones (sent, partially_sent, failed, cancelled), else those of the given status. A sender
+-- deletes only its own, and never one a dispatcher is sending. The event log is kept; see
+-- mail.purge_log. Returns the number of mails deleted. SECURITY DEFINER: senders have no DELETE.
 CREATE OR REPLACE FUNCTION mail.purge(before timestamptz, status text DEFAULT NULL) RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
   statuses mail.mail_status[];
+  mine name[] := mail.roles_of(mail.caller());
+  staff boolean := mail.is_staff(mail.caller());
   deleted bigint;
 BEGIN
   IF before IS NULL THEN
@@ -269,7 +312,9 @@ BEGIN
   ELSE
     statuses := ARRAY[status::mail.mail_status];
   END IF;
-  DELETE FROM mail.outbox o WHERE o.created_at < before AND o.status = ANY (statuses);
+  DELETE FROM mail.outbox o
+   WHERE o.created_at < before AND o.status = ANY (statuses)
+     AND (staff OR (o.created_by = ANY (mine) AND o.status <> 'sending'));
   GET DIAGNOSTICS deleted = ROW_COUNT;
   RETURN deleted;
 END

@@ -54,8 +54,10 @@ SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
        count(*) FILTER (WHERE status = 'failed') AS failed,
        count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
        count(*) FILTER (WHERE status IN ('queued', 'retrying') AND next_attempt_at <= now()) AS due,
-       now() - min(next_attempt_at) FILTER (WHERE status IN ('queued', 'retrying') AND next_attempt_at <= now())
-         AS oldest_due_age
+       -- Clamped: now() minus -infinity would raise and take the summary down with it.
+       now() - greatest(min(next_attempt_at) FILTER (WHERE status IN ('queued', 'retrying')
+                                                       AND next_attempt_at <= now()),
+                        timestamptz '0001-01-01 00:00+00') AS oldest_due_age
   FROM mail.outbox;
 
 CREATE OR REPLACE VIEW mail.suppressed_addresses WITH (security_invoker = true) AS

@@ -3,29 +3,31 @@
 -- Re-applied on every migrate (${flyway:timestamp}), after every other file, so that a function or
 -- table another file (re)creates never keeps PostgreSQL's default privileges.
 
-REVOKE ALL ON ALL TABLES IN SCHEMA mail FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA mail FROM PUBLIC;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA mail FROM PUBLIC;
+-- Start from nothing, so that a privilege an older version granted and this one does not is gone.
+REVOKE ALL ON ALL TABLES IN SCHEMA mail FROM PUBLIC, mail_sender, mail_admin, mail_dispatcher;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA mail FROM PUBLIC, mail_sender, mail_admin, mail_dispatcher;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA mail FROM PUBLIC, mail_sender, mail_admin, mail_dispatcher;
 GRANT USAGE ON SCHEMA mail TO mail_sender, mail_admin, mail_dispatcher;
 GRANT USAGE ON TYPE mail.mail_status, mail.recipient_status, mail.attachment_in
   TO mail_sender, mail_admin, mail_dispatcher;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA mail TO mail_sender, mail_admin, mail_dispatcher;
+-- Senders insert through identity columns, which need no sequence privilege: no USAGE on sequences, so
+-- that a sender cannot burn through them with nextval.
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA mail TO mail_admin, mail_dispatcher;
 
 -- mail_admin: everything.
 GRANT ALL ON ALL TABLES IN SCHEMA mail TO mail_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mail TO mail_admin;
 
--- mail_sender: send, attach, cancel, retry and purge its own mails; read its own status.
+-- mail_sender: send and attach; cancel, retry and purge its own mails through the SECURITY DEFINER
+-- functions only (no UPDATE or DELETE on any table, no INSERT into the event log), so that no value
+-- a sender writes can stall a claim; read its own status. docs/sql-api.md lists these privileges
+-- exactly, and a test compares that list with the catalog.
 GRANT SELECT ON mail.outbox, mail.recipient, mail.attachment, mail.event_log TO mail_sender;
 GRANT INSERT (recipients, copy_recipients, blind_copy_recipients, subject, body, body_format,
               profile_name, from_address, reply_to, importance, sensitivity, headers, send_at,
               priority, idempotency_key)
   ON mail.outbox TO mail_sender;
-GRANT UPDATE (status, attempts, next_attempt_at, expires_at, updated_at) ON mail.outbox TO mail_sender;
-GRANT DELETE ON mail.outbox TO mail_sender;
-GRANT UPDATE (status, next_attempt_at, updated_at) ON mail.recipient TO mail_sender;
 GRANT INSERT (mail_id, filename, content_type, content, content_id) ON mail.attachment TO mail_sender;
-GRANT INSERT (mail_id, recipient_id, event, reply_text, created_by) ON mail.event_log TO mail_sender;
 GRANT SELECT ON mail.profile, mail.profile_account, mail.setting TO mail_sender;
 GRANT SELECT (id, name, from_address, display_name, reply_to) ON mail.account TO mail_sender;
 GRANT SELECT ON mail.all_items, mail.sent_items, mail.unsent_items, mail.failed_items, mail.queue_status
@@ -62,22 +64,15 @@ DROP POLICY IF EXISTS sender_read ON mail.outbox;
 CREATE POLICY sender_read ON mail.outbox FOR SELECT TO mail_sender USING (created_by = current_user);
 DROP POLICY IF EXISTS sender_insert ON mail.outbox;
 CREATE POLICY sender_insert ON mail.outbox FOR INSERT TO mail_sender WITH CHECK (created_by = current_user);
--- A sender may only cancel or re-queue its own mails, and never one a dispatcher is sending.
+-- Senders change mail only through mail.cancel / mail.retry / mail.purge (SECURITY DEFINER).
 DROP POLICY IF EXISTS sender_update ON mail.outbox;
-CREATE POLICY sender_update ON mail.outbox FOR UPDATE TO mail_sender
-  USING (created_by = current_user AND status <> 'sending')
-  WITH CHECK (created_by = current_user AND status IN ('queued', 'cancelled'));
 DROP POLICY IF EXISTS sender_delete ON mail.outbox;
-CREATE POLICY sender_delete ON mail.outbox FOR DELETE TO mail_sender USING (created_by = current_user);
 
 DROP POLICY IF EXISTS staff ON mail.recipient;
 CREATE POLICY staff ON mail.recipient TO mail_admin, mail_dispatcher USING (true) WITH CHECK (true);
 DROP POLICY IF EXISTS sender_read ON mail.recipient;
 CREATE POLICY sender_read ON mail.recipient FOR SELECT TO mail_sender USING (created_by = current_user);
 DROP POLICY IF EXISTS sender_update ON mail.recipient;
-CREATE POLICY sender_update ON mail.recipient FOR UPDATE TO mail_sender
-  USING (created_by = current_user AND status <> 'delivered')
-  WITH CHECK (created_by = current_user AND status = 'pending');
 
 DROP POLICY IF EXISTS staff ON mail.attachment;
 CREATE POLICY staff ON mail.attachment TO mail_admin, mail_dispatcher USING (true) WITH CHECK (true);
@@ -91,4 +86,3 @@ CREATE POLICY staff ON mail.event_log TO mail_admin, mail_dispatcher USING (true
 DROP POLICY IF EXISTS sender_read ON mail.event_log;
 CREATE POLICY sender_read ON mail.event_log FOR SELECT TO mail_sender USING (created_by = current_user);
 DROP POLICY IF EXISTS sender_insert ON mail.event_log;
-CREATE POLICY sender_insert ON mail.event_log FOR INSERT TO mail_sender WITH CHECK (created_by = current_user);

@@ -37,9 +37,10 @@ public final class QueueGauges implements AutoCloseable {
              count(*) FILTER (WHERE status = 'sending') AS sending,
              count(*) FILTER (WHERE status IN ('queued', 'retrying')
                                 AND next_attempt_at <= now()) AS due,
-             coalesce(extract(epoch FROM now() - min(next_attempt_at)
+             coalesce(extract(epoch FROM now() - greatest(min(next_attempt_at)
                        FILTER (WHERE status IN ('queued', 'retrying')
-                                 AND next_attempt_at <= now())), 0) AS oldest_due_seconds
+                                 AND next_attempt_at <= now()),
+                       timestamptz '0001-01-01 00:00+00')), 0) AS oldest_due_seconds
         FROM mail.outbox
        WHERE status IN ('queued', 'retrying', 'sending')
       """;

@@ -29,7 +29,7 @@ public final class ClaimStore {
          FOR UPDATE SKIP LOCKED),
       claimed AS (
         UPDATE mail.outbox o
-           SET status = 'sending', attempts = o.attempts + 1, lease_token = gen_random_uuid(),
+           SET status = 'sending', attempts = least(o.attempts, 2147483646) + 1, lease_token = gen_random_uuid(),
                lease_expires_at = :leaseUntil, claimed_by = :dispatcher, updated_at = :now
           FROM due WHERE o.id = due.id
         RETURNING o.*),
@@ -38,7 +38,9 @@ public final class ClaimStore {
         SELECT id, :now, 'claimed', :dispatcher, created_by FROM claimed)
       SELECT c.id, c.lease_token, c.attempts, c.profile_id, c.subject, c.body, c.body_format,
              c.from_address, c.reply_to, c.importance, c.sensitivity, c.message_id,
-             c.created_at, c.expires_at, c.report_for, c.report_kind, c.created_by,
+             c.created_at,
+             least(greatest(c.expires_at, '0001-01-01 00:00+00'), '9999-12-31 00:00+00') AS expires_at,
+             c.report_for, c.report_kind, c.created_by,
              (SELECT array_agg(e.key || ': ' || e.value) FROM jsonb_each_text(c.headers) e)
                AS header_lines
         FROM claimed c

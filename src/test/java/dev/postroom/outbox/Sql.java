@@ -70,6 +70,14 @@ final class Sql {
     return rows.get(0).values().iterator().next();
   }
 
+  static Object one(Connection c, String sql, Object... args) throws SQLException {
+    List<Map<String, Object>> rows = rows(c, sql, args);
+    if (rows.size() != 1) {
+      throw new AssertionError("expected one row from " + sql + " but got " + rows.size());
+    }
+    return rows.get(0).values().iterator().next();
+  }
+
   static long count(DataSource ds, String table) throws SQLException {
     return ((Number) one(ds, "SELECT count(*) FROM " + table)).longValue();
   }
