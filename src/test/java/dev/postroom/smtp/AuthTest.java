@@ -30,11 +30,13 @@ class AuthTest {
   void start() throws Exception {
     server = new ScriptedSmtpServer().startTls("").advertise("PIPELINING");
     server.advertiseAfterTls("PIPELINING", "AUTH PLAIN LOGIN XOAUTH2");
+    server.credentials("user@example.com", SECRET);
   }
 
   @AfterEach
   void stop() throws Exception {
     server.close();
+    server.assertNoViolations();
   }
 
   private static String b64(String s) {
@@ -115,6 +117,19 @@ class AuthTest {
   }
 
   @Test
+  void aWrongPasswordIsRefusedByTheServerForEveryMechanismAndNoMailIsSent() {
+    server.credentials("user@example.com", "another-secret");
+    for (AuthMechanism m : AuthMechanism.values()) {
+      assertThatThrownBy(() -> openWith(m))
+          .as(m.name())
+          .isInstanceOfSatisfying(
+              SmtpException.class, e -> assertThat(e.kind()).isEqualTo(SmtpException.Kind.AUTH));
+    }
+    assertThat(server.sessions()).hasSize(AuthMechanism.values().length);
+    server.sessions().forEach(x -> assertThat(x.received()).doesNotContain("MAIL FROM"));
+  }
+
+  @Test
   void noMechanismInCommonIsAnAuthFailureWithoutAuthBytes() {
     server.advertiseAfterTls("AUTH CRAM-MD5");
     assertThatThrownBy(() -> openWith(null))
@@ -125,7 +140,8 @@ class AuthTest {
 
   @Test
   void authIsNeverSentOverPlaintextUnlessAllowed() {
-    try (ScriptedSmtpServer plain = new ScriptedSmtpServer().advertise("AUTH PLAIN")) {
+    try (ScriptedSmtpServer plain =
+        new ScriptedSmtpServer().advertise("AUTH PLAIN").credentials("u", SECRET)) {
       SmtpSettings s = settings().withCredentials(new Credentials("u", SECRET, null));
       for (TlsMode mode : List.of(TlsMode.NONE, TlsMode.STARTTLS)) {
         assertThatThrownBy(() -> SmtpConnection.open(endpoint(plain, mode), s))

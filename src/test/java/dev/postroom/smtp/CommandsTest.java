@@ -22,6 +22,7 @@ class CommandsTest {
   @AfterEach
   void stop() throws Exception {
     server.close();
+    server.assertNoViolations();
   }
 
   @Test

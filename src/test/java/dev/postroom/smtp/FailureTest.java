@@ -28,6 +28,7 @@ class FailureTest {
   @AfterEach
   void stop() throws Exception {
     server.close();
+    server.assertNoViolations();
   }
 
   private SmtpConnection openShort() {
@@ -35,8 +36,14 @@ class FailureTest {
         Smtp.plain(server), Smtp.settings().withTimeouts(Timeouts.uniform(SHORT)));
   }
 
+  /** Every one of the single recipient's (or both recipients') outcomes is deferred at stage. */
   private static void assertAllDeferred(TransactionResult result, Stage stage) {
+    assertAllDeferred(result, stage, 1);
+  }
+
+  private static void assertAllDeferred(TransactionResult result, Stage stage, int recipients) {
     assertThat(result.outcomes())
+        .hasSize(recipients)
         .allSatisfy(o -> {
           assertThat(o).isInstanceOf(Deferred.class);
           assertThat(o.stage()).isEqualTo(stage);
@@ -50,7 +57,7 @@ class FailureTest {
     server.on("RCPT", "250 2.1.5 Ok", "421 4.3.2 Shutting down");
     try (SmtpConnection c = open(server)) {
       TransactionResult result = c.send(to("a@example.org", "b@example.org"), hello());
-      assertAllDeferred(result, Stage.RCPT);
+      assertAllDeferred(result, Stage.RCPT, 2);
       assertThat(result.connectionFailure().code()).isEqualTo(421);
       assertThat(c.isReusable()).isFalse();
       assertThat(server.session().messages()).isEmpty();

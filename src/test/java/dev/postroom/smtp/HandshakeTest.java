@@ -26,6 +26,7 @@ class HandshakeTest {
   @AfterEach
   void stop() throws Exception {
     server.close();
+    server.assertNoViolations();
   }
 
   private static SmtpSettings trusting() {

@@ -26,6 +26,7 @@ class ReplyCodesTest {
   @AfterEach
   void stop() throws Exception {
     server.close();
+    server.assertNoViolations();
   }
 
   private RecipientOutcome only(TransactionResult result) {
@@ -126,6 +127,7 @@ class ReplyCodesTest {
     try (SmtpConnection c = open(server)) {
       TransactionResult result = c.send(to("a@example.org", "b@example.org"), Smtp.hello());
       assertThat(result.outcomes())
+          .hasSize(2)
           .allSatisfy(o -> {
             assertThat(o).isInstanceOf(Deferred.class);
             assertThat(o.stage()).isEqualTo(Stage.MAIL);

@@ -40,6 +40,7 @@ class SmtpPoolTest {
   void stop() throws Exception {
     pool.close();
     server.close();
+    server.assertNoViolations();
   }
 
   private TransactionResult sendThroughPool() throws InterruptedException {
