@@ -52,6 +52,20 @@ GRANT SELECT ON mail.suppressed_addresses TO mail_dispatcher;
 GRANT EXECUTE ON FUNCTION mail.purge_log(timestamptz), mail.suppress(text, text), mail.unsuppress(text)
   TO mail_dispatcher;
 
+-- Shaping across dispatchers (R__7d_shaping.sql): the dispatcher takes and gives back session
+-- slots and transaction tokens, records and ends throttle pauses, and reads the destination
+-- policies; admins configure the policies (mail_admin has everything above). Senders get nothing.
+GRANT SELECT ON mail.destination_policy TO mail_dispatcher;
+GRANT SELECT, INSERT, UPDATE, DELETE ON mail.shaping_slot, mail.shaping_bucket, mail.shaping_pause,
+  mail.shaping_count TO mail_dispatcher;
+GRANT SELECT ON mail.destination_status TO mail_dispatcher;
+GRANT EXECUTE ON FUNCTION
+  mail.acquire_slots(text, interval, text[], int[], text[]), mail.renew_slots(text, interval),
+  mail.release_slots(text, text[], int[]), mail.take_tokens(text[], int[], int, text[]),
+  mail.record_throttle(text, boolean, int, text, text), mail.end_throttle(text, interval, interval),
+  mail.count_transactions(text[], int[])
+  TO mail_dispatcher;
+
 -- Row security. The schema owner (who runs the triggers that write recipients and events) bypasses it.
 ALTER TABLE mail.outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE mail.recipient ENABLE ROW LEVEL SECURITY;
