@@ -4,7 +4,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -20,6 +22,9 @@ import org.slf4j.LoggerFactory;
  * desynchronised server, research C10); never one older than {@code maxAge}; and one idle longer
  * than {@code maxIdle} is closed rather than probed, since servers drop idle sessions silently.
  * Sessions idle for more than a second get an RSET probe first.
+ *
+ * <p>A {@link SessionGate} may stand before every new session (limits shared with other processes);
+ * what it admits is closed when that session is closed.
  */
 public final class SmtpPool implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpPool.class);
@@ -35,7 +40,24 @@ public final class SmtpPool implements AutoCloseable {
   private final Map<SmtpConnection, Instant> openedAt = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
+  private final SessionGate gate;
+  private final Map<SmtpConnection, AutoCloseable> admitted = new ConcurrentHashMap<>();
+
   private record Idle(SmtpConnection connection, Instant since) {}
+
+  /** Decides whether a new session may be opened. */
+  @FunctionalInterface
+  public interface SessionGate {
+    /** Lets every session open. */
+    SessionGate NONE = () -> () -> {};
+
+    /**
+     * Admits one new session, returning what to close when it closes.
+     *
+     * @throws SmtpException to refuse the session (nothing is opened)
+     */
+    AutoCloseable admit() throws InterruptedException;
+  }
 
   public SmtpPool(
       SmtpEndpoint endpoint,
@@ -43,7 +65,17 @@ public final class SmtpPool implements AutoCloseable {
       int maxConnections,
       Duration maxIdle,
       Duration maxAge) {
-    this(endpoint, settings, maxConnections, maxIdle, maxAge, Clock.systemUTC());
+    this(endpoint, settings, maxConnections, maxIdle, maxAge, Clock.systemUTC(), SessionGate.NONE);
+  }
+
+  public SmtpPool(
+      SmtpEndpoint endpoint,
+      SmtpSettings settings,
+      int maxConnections,
+      Duration maxIdle,
+      Duration maxAge,
+      SessionGate gate) {
+    this(endpoint, settings, maxConnections, maxIdle, maxAge, Clock.systemUTC(), gate);
   }
 
   SmtpPool(
@@ -53,6 +85,17 @@ public final class SmtpPool implements AutoCloseable {
       Duration maxIdle,
       Duration maxAge,
       Clock clock) {
+    this(endpoint, settings, maxConnections, maxIdle, maxAge, clock, SessionGate.NONE);
+  }
+
+  SmtpPool(
+      SmtpEndpoint endpoint,
+      SmtpSettings settings,
+      int maxConnections,
+      Duration maxIdle,
+      Duration maxAge,
+      Clock clock,
+      SessionGate gate) {
     if (maxConnections < 1) {
       throw new IllegalArgumentException(
           "maxConnections must be at least 1, was " + maxConnections);
@@ -63,6 +106,7 @@ public final class SmtpPool implements AutoCloseable {
     this.maxAge = maxAge;
     this.clock = clock;
     this.permits = new Semaphore(maxConnections, true);
+    this.gate = gate;
   }
 
   /**
@@ -87,10 +131,18 @@ public final class SmtpPool implements AutoCloseable {
       if (reused != null) {
         return reused;
       }
-      SmtpConnection fresh = SmtpConnection.open(endpoint, settings);
+      AutoCloseable ticket = gate.admit();
+      SmtpConnection fresh;
+      try {
+        fresh = SmtpConnection.open(endpoint, settings);
+      } catch (RuntimeException e) {
+        closeQuietly(ticket);
+        throw e;
+      }
       openedAt.put(fresh, clock.instant());
+      admitted.put(fresh, ticket);
       return fresh;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | InterruptedException e) {
       permits.release();
       throw e;
     }
@@ -146,7 +198,44 @@ public final class SmtpPool implements AutoCloseable {
 
   private void discard(SmtpConnection c) {
     openedAt.remove(c);
-    c.close();
+    try {
+      c.close();
+    } finally {
+      AutoCloseable ticket = admitted.remove(c);
+      if (ticket != null) {
+        closeQuietly(ticket);
+      }
+    }
+  }
+
+  private void closeQuietly(AutoCloseable ticket) {
+    try {
+      ticket.close();
+    } catch (Exception e) {
+      LOG.warn("giving back the admission of a session to {} failed: {}", endpoint, e.toString());
+    }
+  }
+
+  /** When a session of this pool was opened (null if it is not one of this pool's). */
+  public Instant openedAt(SmtpConnection connection) {
+    return openedAt.get(connection);
+  }
+
+  /** Closes the sessions that have been idle for longer than {@code idleFor}; returns how many. */
+  public int closeIdle(Duration idleFor) {
+    List<SmtpConnection> stale = new ArrayList<>();
+    Instant now = clock.instant();
+    synchronized (idle) {
+      idle.removeIf(i -> {
+        boolean old = Duration.between(i.since(), now).compareTo(idleFor) > 0;
+        if (old) {
+          stale.add(i.connection());
+        }
+        return old;
+      });
+    }
+    stale.forEach(this::discard);
+    return stale.size();
   }
 
   /** Closes idle sessions; sessions in use are closed when they are released. */

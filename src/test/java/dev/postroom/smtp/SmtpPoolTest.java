@@ -148,6 +148,65 @@ class SmtpPoolTest {
     assertThat(server.sessions()).hasSize(2);
   }
 
+  @Test
+  void aGateAdmitsEveryNewSessionAndGetsItBackWhenTheSessionCloses() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger admitted =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger returned =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (SmtpPool gated =
+        new SmtpPool(
+            Smtp.plain(server),
+            Smtp.settings(),
+            2,
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(10),
+            clock,
+            () -> {
+              admitted.incrementAndGet();
+              return returned::incrementAndGet;
+            })) {
+      SmtpConnection a = gated.borrow(WAIT);
+      gated.release(a);
+      SmtpConnection again = gated.borrow(WAIT);
+      assertThat(again).isSameAs(a);
+      assertThat(admitted).as("a reused session is not admitted again").hasValue(1);
+      assertThat(gated.openedAt(again)).isEqualTo(clock.instant());
+      gated.release(again);
+      clock.advance(Duration.ofSeconds(3));
+      assertThat(gated.closeIdle(Duration.ofSeconds(2))).isEqualTo(1);
+      assertThat(returned).as("closing the idle session gave its admission back").hasValue(1);
+      assertThat(gated.closeIdle(Duration.ofSeconds(2))).isZero();
+    }
+  }
+
+  @Test
+  void aGateThatRefusesOpensNothingAndFreesThePoolsPlace() throws Exception {
+    SmtpException refusal =
+        new SmtpException(
+            SmtpException.Kind.POLICY,
+            Stage.CONNECT,
+            Reply.local(451, "4.7.0", "paused"),
+            true,
+            "paused");
+    try (SmtpPool gated =
+        new SmtpPool(
+            Smtp.plain(server),
+            Smtp.settings(),
+            1,
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(10),
+            clock,
+            () -> {
+              throw refusal;
+            })) {
+      for (int i = 0; i < 2; i++) {
+        assertThatThrownBy(() -> gated.borrow(WAIT)).isSameAs(refusal);
+      }
+      assertThat(server.sessions()).isEmpty();
+    }
+  }
+
   /** A clock tests move by hand. */
   static final class MovableClock extends Clock {
     private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
