@@ -59,6 +59,9 @@ BEGIN
     RAISE EXCEPTION 'no recipients: recipients, copy_recipients and blind_copy_recipients are all empty'
       USING ERRCODE = 'MA001';
   END IF;
+  IF num_nonnulls(NEW.template_name, NEW.template_data, NEW.template_subject, NEW.template_body) > 0 THEN
+    NEW := mail.outbox_apply_template(NEW); -- sql/R__7b_templates.sql
+  END IF;
   NEW.body_format := coalesce(lower(NEW.body_format), 'text');
   IF NEW.body_format NOT IN ('text', 'html') THEN
     RAISE EXCEPTION 'invalid body_format: % (expected text or html)', NEW.body_format USING ERRCODE = 'MA008';
@@ -123,6 +126,8 @@ BEGIN
   END IF;
 
   NEW.size_bytes := coalesce(octet_length(NEW.subject), 0) + coalesce(octet_length(NEW.body), 0)
+                    + coalesce(octet_length(NEW.template_subject) + octet_length(NEW.template_body)
+                               + octet_length(NEW.template_data::text), 0)
                     + CASE WHEN NEW.headers IS NULL THEN 0 ELSE mail.check_headers(NEW.headers) END;
   IF NEW.size_bytes > max_bytes THEN
     RAISE EXCEPTION 'message of % bytes is over max_message_bytes (%)', NEW.size_bytes, max_bytes
@@ -360,6 +365,8 @@ DROP TRIGGER IF EXISTS attachment_before_insert ON mail.attachment;
 CREATE TRIGGER attachment_before_insert BEFORE INSERT ON mail.attachment
   FOR EACH ROW EXECUTE FUNCTION mail.attachment_before_insert();
 
+DROP FUNCTION IF EXISTS mail.send(text, text, text, text, text, text, text, text, text, text, text, jsonb,
+                                  mail.attachment_in[], timestamptz, int, text);
 CREATE OR REPLACE FUNCTION mail.send(
   recipients text,
   subject text DEFAULT NULL,
@@ -376,7 +383,9 @@ CREATE OR REPLACE FUNCTION mail.send(
   attachments mail.attachment_in[] DEFAULT NULL,
   send_at timestamptz DEFAULT NULL,
   priority int DEFAULT 0,
-  idempotency_key text DEFAULT NULL
+  idempotency_key text DEFAULT NULL,
+  template_name text DEFAULT NULL,
+  template_data jsonb DEFAULT NULL
 ) RETURNS bigint
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -385,10 +394,10 @@ DECLARE
 BEGIN
   INSERT INTO mail.outbox (recipients, subject, body, body_format, profile_name, copy_recipients,
                            blind_copy_recipients, from_address, reply_to, importance, sensitivity,
-                           headers, send_at, priority, idempotency_key)
+                           headers, send_at, priority, idempotency_key, template_name, template_data)
   VALUES (send.recipients, send.subject, send.body, send.body_format, send.profile_name, send.copy_recipients,
           send.blind_copy_recipients, send.from_address, send.reply_to, send.importance, send.sensitivity,
-          send.headers, send.send_at, send.priority, send.idempotency_key)
+          send.headers, send.send_at, send.priority, send.idempotency_key, send.template_name, send.template_data)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id INTO new_id;
   IF new_id IS NULL THEN

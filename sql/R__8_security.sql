@@ -25,7 +25,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mail TO mail_admin;
 GRANT SELECT ON mail.outbox, mail.recipient, mail.attachment, mail.event_log TO mail_sender;
 GRANT INSERT (recipients, copy_recipients, blind_copy_recipients, subject, body, body_format,
               profile_name, from_address, reply_to, importance, sensitivity, headers, send_at,
-              priority, idempotency_key)
+              priority, idempotency_key, template_name, template_data)
   ON mail.outbox TO mail_sender;
 GRANT INSERT (mail_id, filename, content_type, content, content_id) ON mail.attachment TO mail_sender;
 GRANT SELECT ON mail.profile, mail.profile_account, mail.setting TO mail_sender;
@@ -34,12 +34,24 @@ GRANT SELECT ON mail.all_items, mail.sent_items, mail.unsent_items, mail.failed_
   TO mail_sender, mail_dispatcher;
 GRANT EXECUTE ON FUNCTION
   mail.send(text, text, text, text, text, text, text, text, text, text, text, jsonb, mail.attachment_in[],
-            timestamptz, int, text),
+            timestamptz, int, text, text, jsonb),
   mail.attach(bigint, text, text, bytea, text),
   mail.send_query_results(text, text, text, text, text, text),
   mail.cancel(bigint), mail.retry(bigint), mail.purge(timestamptz, text),
   mail.setting(text), mail.parse_addresses(text, text), mail.is_valid_address(text),
   mail.check_header_value(text, text), mail.check_headers(jsonb), mail.csv_field(text)
+  TO mail_sender, mail_dispatcher;
+
+-- Templates (sql/R__7b_templates.sql): mail_admin adds and drops them (above); a sender reads them,
+-- previews them and sends from them (the enqueue trigger reads mail.template as the sender).
+GRANT SELECT ON mail.template TO mail_sender, mail_dispatcher;
+GRANT EXECUTE ON FUNCTION
+  mail.render_template(text, jsonb), mail.outbox_apply_template(mail.outbox), mail.check_template_data(jsonb),
+  mail.template_text(text), mail.template_error(text, int, text), mail.template_name_of(text, text, int, text),
+  mail.template_add_text(jsonb[], text[], int, int),
+  mail.template_read(text[], int, int, text, int, boolean, int, text), mail.template_parse(text, text),
+  mail.template_lookup(text, jsonb[]), mail.template_truthy(jsonb), mail.template_escape(text),
+  mail.template_render_nodes(jsonb, jsonb[], boolean), mail.template_render(text, jsonb, text, boolean, text)
   TO mail_sender, mail_dispatcher;
 
 -- mail_dispatcher: claim and record deliveries, enqueue notifications, maintain the suppression list.
