@@ -352,10 +352,11 @@ BEGIN
 END
 $$;
 
--- The preview: the subject and body a mail from this template and data would have.
+-- The preview: the subject and body a mail from this template and data would have. Runs as the
+-- schema owner, so a sender needs EXECUTE on this function only, not on the reader's helpers.
 CREATE OR REPLACE FUNCTION mail.render_template(name text, data jsonb DEFAULT NULL)
 RETURNS TABLE (subject text, body text)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
   t mail.template;
@@ -373,9 +374,10 @@ $$;
 
 -- For the BEFORE INSERT trigger on mail.outbox (as the inserting user): a mail with a template_name
 -- gets a copy of the template's subject, body and format; subject and body stay NULL for the
--- dispatcher to fill with the rendered text. MA018, MA019, MA020 as documented.
+-- dispatcher to fill with the rendered text. MA018, MA019, MA020 as documented. Runs as the schema
+-- owner (it only reads mail.template and returns the row).
 CREATE OR REPLACE FUNCTION mail.outbox_apply_template(m mail.outbox) RETURNS mail.outbox
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   t mail.template;
 BEGIN

@@ -42,17 +42,11 @@ GRANT EXECUTE ON FUNCTION
   mail.check_header_value(text, text), mail.check_headers(jsonb), mail.csv_field(text)
   TO mail_sender, mail_dispatcher;
 
--- Templates (sql/R__7b_templates.sql): mail_admin adds and drops them (above); a sender reads them,
--- previews them and sends from them (the enqueue trigger reads mail.template as the sender).
-GRANT SELECT ON mail.template TO mail_sender, mail_dispatcher;
-GRANT EXECUTE ON FUNCTION
-  mail.render_template(text, jsonb), mail.outbox_apply_template(mail.outbox), mail.check_template_data(jsonb),
-  mail.template_text(text), mail.template_error(text, int, text), mail.template_name_of(text, text, int, text),
-  mail.template_add_text(jsonb[], text[], int, int),
-  mail.template_read(text[], int, int, text, int, boolean, int, text), mail.template_parse(text, text),
-  mail.template_lookup(text, jsonb[]), mail.template_truthy(jsonb), mail.template_escape(text),
-  mail.template_render_nodes(jsonb, jsonb[], boolean), mail.template_render(text, jsonb, text, boolean, text)
-  TO mail_sender, mail_dispatcher;
+-- Templates (sql/R__7b_templates.sql): mail_admin adds and drops them (above); a sender lists them,
+-- previews them and sends from them. Both functions run as the schema owner.
+GRANT SELECT ON mail.template TO mail_sender;
+GRANT EXECUTE ON FUNCTION mail.render_template(text, jsonb), mail.outbox_apply_template(mail.outbox)
+  TO mail_sender;
 
 -- mail_dispatcher: claim and record deliveries, enqueue notifications, maintain the suppression list.
 GRANT SELECT, INSERT, UPDATE, DELETE ON mail.outbox, mail.recipient TO mail_dispatcher;
