@@ -41,7 +41,7 @@ public final class SmtpPool implements AutoCloseable {
   private volatile boolean closed;
 
   private final SessionGate gate;
-  private final Map<SmtpConnection, AutoCloseable> admitted = new ConcurrentHashMap<>();
+  private final Map<SmtpConnection, SessionGate.Admission> admitted = new ConcurrentHashMap<>();
 
   private record Idle(SmtpConnection connection, Instant since) {}
 
@@ -56,7 +56,16 @@ public final class SmtpPool implements AutoCloseable {
      *
      * @throws SmtpException to refuse the session (nothing is opened)
      */
-    AutoCloseable admit() throws InterruptedException;
+    Admission admit() throws InterruptedException;
+
+    /** One admitted session; closed once, when the session closes or could not be opened. */
+    interface Admission extends AutoCloseable {
+      /** The session could not be opened (refused, greeting, TLS…); called before close. */
+      default void openFailed(SmtpException e) {}
+
+      @Override
+      void close();
+    }
   }
 
   public SmtpPool(
@@ -131,10 +140,17 @@ public final class SmtpPool implements AutoCloseable {
       if (reused != null) {
         return reused;
       }
-      AutoCloseable ticket = gate.admit();
+      SessionGate.Admission ticket = gate.admit();
       SmtpConnection fresh;
       try {
         fresh = SmtpConnection.open(endpoint, settings);
+      } catch (SmtpException e) {
+        try {
+          ticket.openFailed(e);
+        } finally {
+          closeQuietly(ticket);
+        }
+        throw e;
       } catch (RuntimeException e) {
         closeQuietly(ticket);
         throw e;
@@ -201,17 +217,17 @@ public final class SmtpPool implements AutoCloseable {
     try {
       c.close();
     } finally {
-      AutoCloseable ticket = admitted.remove(c);
+      SessionGate.Admission ticket = admitted.remove(c);
       if (ticket != null) {
         closeQuietly(ticket);
       }
     }
   }
 
-  private void closeQuietly(AutoCloseable ticket) {
+  private void closeQuietly(SessionGate.Admission ticket) {
     try {
       ticket.close();
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       LOG.warn("giving back the admission of a session to {} failed: {}", endpoint, e.toString());
     }
   }
@@ -226,13 +242,14 @@ public final class SmtpPool implements AutoCloseable {
     List<SmtpConnection> stale = new ArrayList<>();
     Instant now = clock.instant();
     synchronized (idle) {
-      idle.removeIf(i -> {
-        boolean old = Duration.between(i.since(), now).compareTo(idleFor) > 0;
-        if (old) {
-          stale.add(i.connection());
-        }
-        return old;
-      });
+      idle.removeIf(
+          i -> {
+            boolean old = Duration.between(i.since(), now).compareTo(idleFor) > 0;
+            if (old) {
+              stale.add(i.connection());
+            }
+            return old;
+          });
     }
     stale.forEach(this::discard);
     return stale.size();

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +35,11 @@ final class RecordingSmtpServer implements AutoCloseable {
   private final Queue<Received> received = new ConcurrentLinkedQueue<>();
   private final Map<String, AtomicInteger> perRecipient = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger openNow = new AtomicInteger();
+  private final AtomicInteger mostOpen = new AtomicInteger();
+  private final Queue<Instant> connectedAt = new ConcurrentLinkedQueue<>();
+  private final Queue<Instant> acceptedAt = new ConcurrentLinkedQueue<>();
+  private volatile String refusal = "421 4.3.2 sink refusing connections";
   private final List<Socket> open = new ArrayList<>();
   private volatile BiFunction<String, Integer, String> rcptRule = (address, index) -> null;
   private volatile Duration endOfDataDelay = Duration.ZERO;
@@ -77,6 +83,29 @@ final class RecordingSmtpServer implements AutoCloseable {
     this.refusing = value;
   }
 
+  /** Answers new connections with this greeting and closes them (null: greets normally). */
+  void refuseWith(String greeting) {
+    if (greeting != null) {
+      this.refusal = greeting;
+    }
+    this.refusing = greeting != null;
+  }
+
+  /** The most sessions that were open at once (connected and not yet closed). */
+  int mostOpenAtOnce() {
+    return mostOpen.get();
+  }
+
+  /** When each connection was accepted, refused ones included. */
+  List<Instant> connectedAt() {
+    return List.copyOf(connectedAt);
+  }
+
+  /** When each message was accepted (the 250 after DATA). */
+  List<Instant> acceptedAt() {
+    return List.copyOf(acceptedAt);
+  }
+
   List<Received> received() {
     return List.copyOf(received);
   }
@@ -99,6 +128,7 @@ final class RecordingSmtpServer implements AutoCloseable {
       try {
         Socket s = socket.accept();
         connections.incrementAndGet();
+        connectedAt.add(Instant.now());
         synchronized (open) {
           open.add(s);
         }
@@ -113,8 +143,9 @@ final class RecordingSmtpServer implements AutoCloseable {
     try (s;
         InputStream in = new BufferedInputStream(s.getInputStream());
         OutputStream out = s.getOutputStream()) {
+      mostOpen.accumulateAndGet(openNow.incrementAndGet(), Math::max);
       if (refusing) {
-        write(out, "421 4.3.2 sink refusing connections");
+        write(out, refusal);
         return;
       }
       write(out, "220 sink.test ESMTP recording");
@@ -154,6 +185,7 @@ final class RecordingSmtpServer implements AutoCloseable {
             Thread.sleep(endOfDataDelay.toMillis());
           }
           received.add(new Received(from, List.copyOf(accepted), data));
+          acceptedAt.add(Instant.now());
           for (String r : accepted) {
             perRecipient
                 .computeIfAbsent(r.toLowerCase(Locale.ROOT), k -> new AtomicInteger())
@@ -174,6 +206,7 @@ final class RecordingSmtpServer implements AutoCloseable {
     } catch (IOException | InterruptedException e) {
       // the client went away, or the test is over
     } finally {
+      openNow.decrementAndGet();
       synchronized (open) {
         open.remove(s);
       }
