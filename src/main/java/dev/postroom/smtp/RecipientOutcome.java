@@ -21,8 +21,15 @@ public sealed interface RecipientOutcome
   record Delivered(String recipient, Stage stage, Reply reply, String forwardPath)
       implements RecipientOutcome {}
 
-  /** Try again later: a 4xx reply, or the connection failed before the outcome was known. */
-  record Deferred(String recipient, Stage stage, Reply reply, String forwardPath)
+  /**
+   * Try again later: a 4xx reply (or a reply that delivers nothing, such as a 2xx to DATA), or the
+   * connection failed before the outcome was known.
+   *
+   * @param cutOff true when a connection-level failure (421, timeout, lost connection, protocol
+   *     error) ended the session before this recipient's outcome was known; {@code reply} is then
+   *     {@link TransactionResult#connectionFailure()}, and another server may be tried at once
+   */
+  record Deferred(String recipient, Stage stage, Reply reply, String forwardPath, boolean cutOff)
       implements RecipientOutcome {
     /**
      * True when the connection was lost or timed out after the final "." was sent: the server may

@@ -7,9 +7,12 @@ import java.util.List;
  * Turns reply lines (without CRLF) into {@link Reply} values (RFC 5321 §4.2, RFC 2034 §4).
  *
  * <p>Accepted: {@code xyz-text} continuation lines, a last line {@code xyz text} or a bare {@code
- * xyz}; x 2-5 and y 0-5 (unknown codes such as 254 are kept and judged by their first digit). Every
- * line must carry the same code. Anything else is garbage and raises {@link ReplySyntaxException},
- * quoting the line. Sizes are bounded so a hostile server cannot exhaust memory.
+ * xyz}; x 2-5, y and z any digit (codes outside RFC 5321's list, such as 254, 477 or 599, are kept
+ * with their text and judged by their first digit, RFC 5321 §4.2.1). Every line must carry the same
+ * code. Anything else is garbage and raises {@link ReplySyntaxException}, quoting the line; a
+ * garbage first line raises the subclass {@link MalformedLine}: the line was read whole, so the
+ * reply stream is still aligned and a caller may blame only the command it answered. Sizes are
+ * bounded so a hostile server cannot exhaust memory.
  */
 final class ReplyParser {
   /** Longest reply line accepted, in octets without CRLF (RFC 5321 requires at least 512). */
@@ -31,7 +34,10 @@ final class ReplyParser {
     if (complete) {
       throw new IllegalStateException("reply already complete");
     }
-    if (line.length() < 3 || !isCode(line)) {
+    if (line.length() < 3 || !isCode(line) || (line.length() > 3 && !isSeparator(line))) {
+      if (code < 0) {
+        throw new MalformedLine("malformed reply line: " + quote(line));
+      }
       throw new ReplySyntaxException("malformed reply line: " + quote(line));
     }
     boolean last;
@@ -42,11 +48,9 @@ final class ReplyParser {
     } else if (line.charAt(3) == ' ') {
       last = true;
       text = line.substring(4);
-    } else if (line.charAt(3) == '-') {
+    } else {
       last = false;
       text = line.substring(4);
-    } else {
-      throw new ReplySyntaxException("malformed reply line: " + quote(line));
     }
     int lineCode = Integer.parseInt(line.substring(0, 3));
     if (code >= 0 && lineCode != code) {
@@ -99,7 +103,18 @@ final class ReplyParser {
     char a = line.charAt(0);
     char b = line.charAt(1);
     char c = line.charAt(2);
-    return a >= '2' && a <= '5' && b >= '0' && b <= '5' && c >= '0' && c <= '9';
+    return a >= '2' && a <= '5' && b >= '0' && b <= '9' && c >= '0' && c <= '9';
+  }
+
+  private static boolean isSeparator(String line) {
+    return line.charAt(3) == ' ' || line.charAt(3) == '-';
+  }
+
+  /** A first reply line that is not {@code DDD[ -]…}; the stream is still aligned after it. */
+  static final class MalformedLine extends ReplySyntaxException {
+    MalformedLine(String message) {
+      super(message);
+    }
   }
 
   static String quote(String line) {

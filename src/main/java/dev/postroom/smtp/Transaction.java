@@ -10,12 +10,27 @@ import java.util.regex.Pattern;
  * Sends one message to every recipient of an envelope over one session, in as many mail
  * transactions as needed, and decides an outcome for each recipient.
  *
+ * <p>Lifecycle of one mail transaction; every step checks the state it needs ({@link #expect}):
+ *
+ * <pre>
+ *   IDLE ──envelope──▶ ENVELOPE ──DATA answered──▶ DATA_ANSWERED ──354: content, "."──▶ IDLE
+ *                         │                              └──any other reply──▶ ABORTED
+ *                         └──MAIL refused / nobody accepted (lock-step)──▶ ABORTED
+ *   ABORTED ──RSET──▶ IDLE
+ *   any ──421, timeout, lost connection, protocol error, refused RSET──▶ BROKEN
+ * </pre>
+ *
  * <p>Per transaction: MAIL (with SIZE, BODY=8BITMIME, SMTPUTF8, RET, ENVID when advertised and
  * needed), RCPT for each recipient (NOTIFY, ORCPT with DSN), DATA, the dot-stuffed content, and the
  * end-of-data reply. With PIPELINING, MAIL, every RCPT and DATA go out in one write (RFC 2920). A
  * recipient refused with 452 (or 552, RFC 5321 §4.5.3.1.10) goes into the next transaction, as do
- * recipients beyond {@code maxRecipientsPerTransaction}. A 421, a timeout, a lost connection or a
- * garbled reply ends the session: every recipient still open is deferred with that reply.
+ * recipients beyond {@code maxRecipientsPerTransaction}.
+ *
+ * <p>Only the reply to the final "." delivers. Any reply to DATA but 354 ends the transaction
+ * without content: 5xx fails the accepted recipients, anything else defers them. A malformed RCPT
+ * reply line defers only its recipient (the stream is still aligned); the session is then not
+ * reused. Going to BROKEN cuts off every recipient still open: deferred, flagged {@code cutOff},
+ * with the failure's reply.
  *
  * <p>Nothing is sent when a local check fails first: a line over 998 octets (5.6.0), 8-bit content
  * without 8BITMIME (5.6.3), a message over the advertised SIZE (5.3.4), a non-ASCII address without
@@ -24,63 +39,72 @@ import java.util.regex.Pattern;
 final class Transaction {
   private static final Pattern FORWARD_PATH = Pattern.compile("<([^<>\\s]+@[^<>\\s]+)>");
 
+  private enum State {
+    IDLE,
+    ENVELOPE,
+    DATA_ANSWERED,
+    ABORTED,
+    BROKEN
+  }
+
+  /** What the envelope of one transaction came to. */
+  private record EnvelopeReplies(
+      Reply mail, Reply data, List<Integer> accepted, List<Integer> tooMany) {}
+
   private final SmtpConnection c;
   private final Envelope envelope;
   private final MessageContent content;
+  private final Timeouts t;
   private final RecipientOutcome[] outcomes;
   private final Reply[] rcptReplies;
-  private final boolean[] later;
-  private Reply lastTooMany;
-  private boolean eightBit;
+  private State state = State.IDLE;
   private Stage stage = Stage.MAIL;
+  private Reply tooManyReply;
+  private boolean eightBit;
+  private boolean garbled;
 
   Transaction(SmtpConnection c, Envelope envelope, MessageContent content) {
     this.c = c;
     this.envelope = envelope;
     this.content = content;
+    this.t = c.settings().timeouts();
     this.outcomes = new RecipientOutcome[envelope.recipients().size()];
     this.rcptReplies = new Reply[outcomes.length];
-    this.later = new boolean[outcomes.length];
   }
 
   TransactionResult run() {
     if (!c.isReusable()) {
-      Reply reply = Reply.local(451, "4.4.2", "connection is not usable");
-      return finish(open(), reply);
+      return cutOff(Reply.local(451, "4.4.2", "connection is not usable"));
     }
     List<Integer> todo = precheck();
     try {
+      int max = c.settings().maxRecipientsPerTransaction();
       while (!todo.isEmpty()) {
-        int max = c.settings().maxRecipientsPerTransaction();
-        List<Integer> batch = new ArrayList<>(todo.subList(0, Math.min(max, todo.size())));
-        List<Integer> rest = new ArrayList<>(todo.subList(batch.size(), todo.size()));
+        List<Integer> batch = List.copyOf(todo.subList(0, Math.min(max, todo.size())));
         List<Integer> next = new ArrayList<>();
         List<Integer> tooMany = transact(batch);
         if (!tooMany.isEmpty() && tooMany.size() == batch.size()) {
           // nobody was accepted: 452 means the server is out of room, not "too many" this time
-          for (int i : tooMany) {
-            outcomes[i] = outcome(i, Stage.RCPT, lastTooMany);
-          }
+          tooMany.forEach(i -> outcomes[i] = decide(i, Stage.RCPT, tooManyReply));
         } else {
           next.addAll(tooMany);
         }
-        next.addAll(rest);
+        next.addAll(todo.subList(batch.size(), todo.size()));
         todo = next;
       }
-      return finish(List.of(), null);
     } catch (IOException e) {
-      c.markBroken();
-      Reply reply = SmtpConnection.localFailure(stage, e);
-      return finish(open(), reply);
+      return cutOff(SmtpConnection.localFailure(stage, e));
     } catch (SmtpException e) {
-      Reply reply = e.reply() != null ? e.reply() : Reply.local(451, "4.4.2", e.getMessage());
-      return finish(open(), reply);
+      return cutOff(e.reply() != null ? e.reply() : Reply.local(451, "4.4.2", e.getMessage()));
     }
+    if (garbled) {
+      c.markBroken();
+    }
+    return new TransactionResult(List.of(outcomes), null);
   }
 
   /** Local checks before any byte; returns the recipients that may be sent to. */
   private List<Integer> precheck() {
-    List<Integer> todo = new ArrayList<>();
     Capabilities caps = c.capabilities();
     Reply refusal = null;
     try {
@@ -107,13 +131,14 @@ final class Transaction {
     } catch (IOException e) {
       refusal = Reply.local(451, "4.3.0", "the message content cannot be read: " + e.getMessage());
     }
+    List<Integer> todo = new ArrayList<>();
     for (int i = 0; i < outcomes.length; i++) {
       String r = envelope.recipients().get(i);
       if (refusal != null) {
-        outcomes[i] = outcome(i, Stage.MAIL, refusal);
+        outcomes[i] = decide(i, Stage.MAIL, refusal);
       } else if (!Addresses.isAscii(r) && !caps.smtpUtf8()) {
         outcomes[i] =
-            outcome(i, Stage.RCPT, Reply.local(553, "5.6.7", "non-ASCII address but no SMTPUTF8"));
+            decide(i, Stage.RCPT, Reply.local(553, "5.6.7", "non-ASCII address but no SMTPUTF8"));
       } else {
         todo.add(i);
       }
@@ -123,96 +148,144 @@ final class Transaction {
 
   /** One mail transaction; returns the recipients refused as "too many" for the next one. */
   private List<Integer> transact(List<Integer> batch) throws IOException {
+    expect(State.IDLE);
+    EnvelopeReplies env =
+        c.capabilities().pipelining() ? pipelinedEnvelope(batch) : lockStepEnvelope(batch);
+    if (state == State.ABORTED) {
+      reset();
+      return env.tooMany();
+    }
+    expect(State.DATA_ANSWERED);
+    Reply data = env.data();
+    if (data.code() != 354) {
+      Reply why = dataRefusal(data);
+      env.accepted().forEach(i -> outcomes[i] = decide(i, Stage.DATA, why));
+      state = State.ABORTED;
+      reset();
+      return env.tooMany();
+    }
+    if (!env.mail().isPositive() || env.accepted().isEmpty()) {
+      // pipelined: DATA was already accepted; an empty message ends it, then RSET
+      content(true);
+      state = State.ABORTED;
+      reset();
+      return env.tooMany();
+    }
+    Reply end = content(false);
+    for (int i : env.accepted()) {
+      outcomes[i] = decide(i, Stage.DATA_END, end, rcptReplies[i]);
+    }
+    state = State.IDLE;
+    return env.tooMany();
+  }
+
+  /** MAIL, every RCPT and DATA in one write, then their replies in order (RFC 2920). */
+  private EnvelopeReplies pipelinedEnvelope(List<Integer> batch) throws IOException {
     Wire w = c.wire();
-    Timeouts t = c.settings().timeouts();
-    boolean pipelining = c.capabilities().pipelining();
     stage = Stage.MAIL;
     w.command(mailCommand(), null);
-    Reply mail;
-    if (!pipelining) {
-      w.flush(t.mail());
-      mail = checked(w.read(t.mail()));
-      if (!mail.isPositive()) {
-        decideAll(batch, Stage.MAIL, mail);
-        return new ArrayList<>();
-      }
-    } else {
-      mail = null;
-    }
     for (int i : batch) {
       w.command(rcptCommand(envelope.recipients().get(i)), null);
-      if (!pipelining) {
-        w.flush(t.rcpt());
-        stage = Stage.RCPT;
-        rcptReply(i, checked(w.read(t.rcpt())));
-      }
     }
-    if (pipelining) {
-      w.command("DATA", null);
-      w.flush(t.mail());
-      mail = checked(w.read(t.mail()));
-      stage = Stage.RCPT;
-      for (int i : batch) {
-        Reply r = checked(w.read(t.rcpt()));
-        if (mail.isPositive()) {
-          rcptReply(i, r);
-        }
-      }
-      if (!mail.isPositive()) {
-        decideAll(batch, Stage.MAIL, mail);
-      }
-    }
+    w.command("DATA", null);
+    w.flush(t.mail());
+    state = State.ENVELOPE;
+    Reply mail = checked(w.read(t.mail()));
+    stage = Stage.RCPT;
     List<Integer> accepted = new ArrayList<>();
     List<Integer> tooMany = new ArrayList<>();
     for (int i : batch) {
-      if (later[i]) {
-        later[i] = false;
-        tooMany.add(i);
-      } else if (outcomes[i] == null) {
-        accepted.add(i);
+      Reply r = readRcpt(i);
+      if (mail.isPositive()) {
+        classify(i, r, accepted, tooMany);
       }
     }
-    if (mail == null || !mail.isPositive()) {
-      if (pipelining) {
-        stage = Stage.DATA;
-        Reply data = checked(w.read(t.dataInit()));
-        if (data.code() == 354) {
-          sendData(true);
-        }
-      }
-      return tooMany;
+    if (!mail.isPositive()) {
+      // the 503s that follow a refused MAIL say nothing new: the MAIL reply is the cause
+      batch.forEach(i -> outcomes[i] = decide(i, Stage.MAIL, mail));
     }
     stage = Stage.DATA;
-    Reply data;
-    if (pipelining) {
-      data = checked(w.read(t.dataInit()));
-    } else if (accepted.isEmpty()) {
-      reset();
-      return tooMany;
-    } else {
-      w.command("DATA", null);
-      w.flush(t.dataInit());
-      data = checked(w.read(t.dataInit()));
-    }
-    if (data.code() != 354) {
-      decideAll(accepted, Stage.DATA, data);
-      reset();
-      return tooMany;
-    }
-    if (accepted.isEmpty()) {
-      sendData(true);
-      return tooMany;
-    }
-    Reply end = sendData(false);
-    for (int i : accepted) {
-      outcomes[i] = outcome(i, Stage.DATA_END, end, rcptReplies[i]);
-    }
-    return tooMany;
+    Reply data = checked(w.read(t.dataInit()));
+    state = State.DATA_ANSWERED;
+    return new EnvelopeReplies(mail, data, accepted, tooMany);
   }
 
-  /** Writes the content (or nothing, for a transaction with no recipient) and the final ".". */
-  private Reply sendData(boolean empty) throws IOException {
-    Timeouts t = c.settings().timeouts();
+  /** MAIL, each RCPT and DATA, each waiting for its reply. */
+  private EnvelopeReplies lockStepEnvelope(List<Integer> batch) throws IOException {
+    Wire w = c.wire();
+    stage = Stage.MAIL;
+    w.command(mailCommand(), null);
+    w.flush(t.mail());
+    state = State.ENVELOPE;
+    Reply mail = checked(w.read(t.mail()));
+    List<Integer> accepted = new ArrayList<>();
+    List<Integer> tooMany = new ArrayList<>();
+    if (!mail.isPositive()) {
+      batch.forEach(i -> outcomes[i] = decide(i, Stage.MAIL, mail));
+      state = State.ABORTED;
+      return new EnvelopeReplies(mail, null, accepted, tooMany);
+    }
+    stage = Stage.RCPT;
+    for (int i : batch) {
+      w.command(rcptCommand(envelope.recipients().get(i)), null);
+      w.flush(t.rcpt());
+      classify(i, readRcpt(i), accepted, tooMany);
+    }
+    if (accepted.isEmpty()) {
+      state = State.ABORTED;
+      return new EnvelopeReplies(mail, null, accepted, tooMany);
+    }
+    stage = Stage.DATA;
+    w.command("DATA", null);
+    w.flush(t.dataInit());
+    Reply data = checked(w.read(t.dataInit()));
+    state = State.DATA_ANSWERED;
+    return new EnvelopeReplies(mail, data, accepted, tooMany);
+  }
+
+  /**
+   * One RCPT reply. A malformed line was read whole, so only this recipient is affected: it gets a
+   * local 451 4.5.0 and the session is not reused once this send is over.
+   */
+  private Reply readRcpt(int i) throws IOException {
+    try {
+      Reply r = checked(c.wire().read(t.rcpt()));
+      rcptReplies[i] = r;
+      return r;
+    } catch (ReplyParser.MalformedLine e) {
+      garbled = true;
+      return Reply.local(451, "4.5.0", "protocol error in reply to RCPT: " + e.getMessage());
+    }
+  }
+
+  private void classify(int i, Reply r, List<Integer> accepted, List<Integer> tooMany) {
+    if (r.isPositive()) {
+      accepted.add(i);
+    } else if (r.code() == 452 || r.code() == 552) {
+      tooManyReply = r;
+      tooMany.add(i);
+    } else {
+      outcomes[i] = decide(i, Stage.RCPT, r);
+    }
+  }
+
+  /** A reply to DATA other than 354: 4xx and 5xx stand; a 2xx is no reason to think it went. */
+  private static Reply dataRefusal(Reply data) {
+    if (!data.isPositive()) {
+      return data;
+    }
+    return Reply.local(
+        451,
+        "4.5.0",
+        "the server answered DATA with \"" + data + "\" instead of 354; no content was sent");
+  }
+
+  /**
+   * Writes the content (or nothing, to end a transaction nobody is in) and the final "."; returns
+   * the end-of-data reply.
+   */
+  private Reply content(boolean empty) throws IOException {
+    expect(State.DATA_ANSWERED);
     DotStuffingOutputStream data = new DotStuffingOutputStream(c.wire().data(t.dataBlock()));
     if (!empty) {
       content.writeTo(data);
@@ -221,54 +294,39 @@ final class Transaction {
     }
     data.finish();
     c.wire().flush(t.dataEnd());
-    Reply end = checked(c.wire().read(t.dataEnd()));
-    if (empty && c.isReusable()) {
-      reset();
-    }
-    return end;
-  }
-
-  private void rcptReply(int i, Reply r) {
-    rcptReplies[i] = r;
-    if (r.isPositive()) {
-      return;
-    }
-    if (r.code() == 452 || r.code() == 552) {
-      lastTooMany = r;
-      later[i] = true;
-      return;
-    }
-    outcomes[i] = outcome(i, Stage.RCPT, r);
-  }
-
-  private void decideAll(List<Integer> recipients, Stage at, Reply reply) {
-    for (int i : recipients) {
-      if (outcomes[i] == null) {
-        later[i] = false;
-        outcomes[i] = outcome(i, at, reply);
-      }
-    }
+    return checked(c.wire().read(t.dataEnd()));
   }
 
   /** RSET after a transaction that did not end with the end-of-data reply. */
   private void reset() throws IOException {
+    expect(State.ABORTED);
     stage = Stage.RSET;
     Reply r = checked(c.exchange(Stage.RSET, "RSET", null));
     if (!r.isPositive()) {
       c.markBroken();
+      state = State.BROKEN;
+      throw new SmtpException(SmtpException.Kind.PROTOCOL, Stage.RSET, r, true, "RSET refused");
     }
+    state = State.IDLE;
   }
 
   /** A 421 ends the session; a 3xx where none belongs is a protocol error. */
   private Reply checked(Reply r) throws IOException {
     if (r.code() == 421) {
       c.markBroken();
+      state = State.BROKEN;
       throw new SmtpException(SmtpException.Kind.PROTOCOL, stage, r, true, "server closing: " + r);
     }
     if (r.isIntermediate() && !(stage == Stage.DATA && r.code() == 354)) {
       throw new ReplySyntaxException("unexpected " + r.code() + " in reply to " + stage);
     }
     return r;
+  }
+
+  private void expect(State wanted) {
+    if (state != wanted) {
+      throw new IllegalStateException("transaction step needs state " + wanted + ", is " + state);
+    }
   }
 
   private String mailCommand() throws IOException {
@@ -315,38 +373,36 @@ final class Transaction {
         && envelope.recipients().stream().allMatch(Addresses::isAscii);
   }
 
-  private List<Integer> open() {
-    List<Integer> out = new ArrayList<>();
+  /** Ends the session: every recipient still open is deferred and flagged as cut off. */
+  private TransactionResult cutOff(Reply failure) {
+    state = State.BROKEN;
+    c.markBroken();
     for (int i = 0; i < outcomes.length; i++) {
       if (outcomes[i] == null) {
-        out.add(i);
+        outcomes[i] =
+            new RecipientOutcome.Deferred(envelope.recipients().get(i), stage, failure, null, true);
       }
-    }
-    return out;
-  }
-
-  private TransactionResult finish(List<Integer> cutOff, Reply failure) {
-    for (int i : cutOff) {
-      outcomes[i] =
-          new RecipientOutcome.Deferred(envelope.recipients().get(i), stage, failure, null);
     }
     return new TransactionResult(List.of(outcomes), failure);
   }
 
-  private RecipientOutcome outcome(int i, Stage at, Reply reply) {
-    return outcome(i, at, reply, reply);
+  private RecipientOutcome decide(int i, Stage at, Reply reply) {
+    return decide(i, at, reply, reply);
   }
 
   /** The outcome by reply class; the forward path comes from a 251/551 RCPT reply. */
-  private RecipientOutcome outcome(int i, Stage at, Reply reply, Reply rcpt) {
+  private RecipientOutcome decide(int i, Stage at, Reply reply, Reply rcpt) {
     String r = envelope.recipients().get(i);
     String forward =
         rcpt != null && (rcpt.code() == 251 || rcpt.code() == 551) ? forwardPath(rcpt) : null;
     if (reply.isPositive()) {
+      if (at != Stage.DATA_END) {
+        throw new IllegalStateException("only the end-of-data reply delivers, not " + at);
+      }
       return new RecipientOutcome.Delivered(r, at, reply, forward);
     }
     if (reply.isTransientFailure()) {
-      return new RecipientOutcome.Deferred(r, at, reply, forward);
+      return new RecipientOutcome.Deferred(r, at, reply, forward, false);
     }
     return new RecipientOutcome.Failed(r, at, reply, forward);
   }

@@ -18,6 +18,14 @@ public record TransactionResult(List<RecipientOutcome> outcomes, Reply connectio
     return outcomes.stream().filter(o -> o instanceof RecipientOutcome.Delivered).count();
   }
 
+  /** The recipients the connection failure left undecided, in envelope order. */
+  public List<RecipientOutcome.Deferred> cutOff() {
+    return outcomes.stream()
+        .filter(o -> o instanceof RecipientOutcome.Deferred d && d.cutOff())
+        .map(o -> (RecipientOutcome.Deferred) o)
+        .toList();
+  }
+
   public boolean allDelivered() {
     return deliveredCount() == outcomes.size();
   }

@@ -68,9 +68,28 @@ class ReplyParserTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"260 ok", "477 4.2.0 wait", "599 no", "299-a"})
+  void anyThreeDigitCodeWhoseFirstDigitIs2To5IsWellFormed(String line) throws Exception {
+    ReplyParser parser = new ReplyParser();
+    parser.accept(line);
+    assertThat(Integer.parseInt(line.substring(0, 3)) / 100).isBetween(2, 5);
+  }
+
+  @Test
+  void aMalformedFirstLineIsReportedAsAlignedButALaterOneIsNot() throws Exception {
+    assertThatThrownBy(() -> new ReplyParser().accept("hello there"))
+        .isInstanceOf(ReplyParser.MalformedLine.class);
+    ReplyParser parser = new ReplyParser();
+    parser.accept("250-first");
+    assertThatThrownBy(() -> parser.accept("garbage"))
+        .isInstanceOf(ReplySyntaxException.class)
+        .isNotInstanceOf(ReplyParser.MalformedLine.class);
+  }
+
+  @ParameterizedTest
   @ValueSource(
       strings = {
-        "", "25", "2x0 ok", "abc def", "250x ok", "600 no", "199 no", "260 ok", "250_ok", " 250 ok"
+        "", "25", "2x0 ok", "abc def", "250x ok", "600 no", "199 no", "250_ok", " 250 ok"
       })
   void malformedLinesAreRefusedQuotingTheLine(String line) {
     assertThatThrownBy(() -> ReplyParser.parse(List.of(line)))
