@@ -1,31 +1,24 @@
 package dev.postroom.dispatch;
 
 import dev.postroom.outbox.DeliveryAccount;
-import dev.postroom.smtp.AuthMechanism;
-import dev.postroom.smtp.Credentials;
 import dev.postroom.smtp.HeloName;
 import dev.postroom.smtp.SmtpEndpoint;
 import dev.postroom.smtp.SmtpPool;
 import dev.postroom.smtp.SmtpSettings;
+import dev.postroom.smtp.Timeouts;
 import dev.postroom.smtp.TlsMode;
 import java.net.InetAddress;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The accounts of every profile, and for each relay account a connection pool (at most its {@code
- * max_connections}) and a rate limiter. Refreshed from the database periodically; an account whose
- * settings changed gets a new pool.
+ * max_connections}) and a rate limiter, built by {@link AccountSmtp}. Refreshed from the database
+ * periodically; an account whose settings changed gets a new pool.
  */
 final class AccountRoutes implements AutoCloseable {
-  static final Duration POOL_MAX_IDLE = Duration.ofSeconds(30);
-  static final Duration POOL_MAX_AGE = Duration.ofMinutes(5);
-  static final Duration MX_MAX_IDLE = Duration.ofSeconds(5);
-
   private final Clock clock;
   private final String defaultHeloName = HeloName.ofThisHost();
   private volatile Map<Integer, List<DeliveryAccount>> byProfile = Map.of();
@@ -48,6 +41,11 @@ final class AccountRoutes implements AutoCloseable {
     return profileId == null ? List.of() : byProfile.getOrDefault(profileId, List.of());
   }
 
+  /**
+   * The relay route of an account.
+   *
+   * @throws AccountConfigException when its settings cannot be used
+   */
   Route route(DeliveryAccount account) {
     Route current = routes.get(account.id());
     if (current != null && current.account().equals(account)) {
@@ -61,12 +59,7 @@ final class AccountRoutes implements AutoCloseable {
       Route fresh =
           new Route(
               account,
-              new SmtpPool(
-                  new SmtpEndpoint(account.host(), account.port(), tlsMode(account.tls())),
-                  settings(account),
-                  account.maxConnections(),
-                  POOL_MAX_IDLE,
-                  POOL_MAX_AGE),
+              AccountSmtp.relayPool(account, settings(account)),
               account.ratePerMinute() == null
                   ? null
                   : new RateLimiter(account.ratePerMinute(), clock));
@@ -84,61 +77,21 @@ final class AccountRoutes implements AutoCloseable {
    * name so its certificate can be checked; otherwise by the address the resolver gave.
    */
   SmtpPool mxPool(DeliveryAccount account, String hostName, InetAddress address, int port) {
-    TlsMode mode = tlsMode(account.tls());
+    TlsMode mode = AccountSmtp.tlsMode(account);
     boolean verify = account.tlsVerify() && mode != TlsMode.STARTTLS && mode != TlsMode.NONE;
     String host = verify ? hostName : address.getHostAddress();
     String key = account.id() + "|" + host + "|" + port + "|" + account.hashCode();
+    SmtpPool existing = mxPools.get(key);
+    if (existing != null) {
+      return existing;
+    }
+    SmtpSettings settings = settings(account).withTlsVerify(verify);
     return mxPools.computeIfAbsent(
-        key,
-        k -> {
-          SmtpSettings s = settings(account);
-          SmtpSettings mx =
-              new SmtpSettings(
-                  s.heloName(),
-                  s.timeouts(),
-                  verify,
-                  s.trustedCaPem(),
-                  s.credentials(),
-                  s.allowAuthWithoutTls(),
-                  s.maxRecipientsPerTransaction());
-          return new SmtpPool(
-              new SmtpEndpoint(host, port, mode),
-              mx,
-              account.maxConnections(),
-              MX_MAX_IDLE,
-              POOL_MAX_AGE);
-        });
+        key, k -> AccountSmtp.mxPool(account, new SmtpEndpoint(host, port, mode), settings));
   }
 
-  SmtpSettings settings(DeliveryAccount account) {
-    String helo = account.heloName() == null ? defaultHeloName : account.heloName();
-    SmtpSettings s = SmtpSettings.defaults(helo);
-    Credentials credentials =
-        account.username() == null
-            ? null
-            : new Credentials(account.username(), account.password(), mechanism(account.auth()));
-    return new SmtpSettings(
-        helo,
-        s.timeouts(),
-        account.tlsVerify(),
-        account.tlsCaPem(),
-        credentials,
-        s.allowAuthWithoutTls(),
-        s.maxRecipientsPerTransaction());
-  }
-
-  static TlsMode tlsMode(String tls) {
-    return switch (tls == null ? "starttls_required" : tls) {
-      case "none" -> TlsMode.NONE;
-      case "starttls" -> TlsMode.STARTTLS;
-      case "starttls_required" -> TlsMode.STARTTLS_REQUIRED;
-      case "implicit" -> TlsMode.IMPLICIT;
-      default -> throw new IllegalArgumentException("unknown tls mode '" + tls + "'");
-    };
-  }
-
-  static AuthMechanism mechanism(String auth) {
-    return auth == null ? null : AuthMechanism.valueOf(auth.toUpperCase(Locale.ROOT));
+  private SmtpSettings settings(DeliveryAccount account) {
+    return AccountSmtp.settings(account, defaultHeloName, Timeouts.defaults());
   }
 
   @Override

@@ -1,15 +1,18 @@
 package dev.postroom.dispatch;
 
 import dev.postroom.mx.MxSettings;
-import dev.postroom.outbox.DeliveryStore;
+import dev.postroom.outbox.SettingValues;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * The settings all dispatchers share, read from {@code mail.setting} and re-read periodically, so
- * {@code mail.configure} takes effect without a restart.
+ * The settings all dispatchers share, read from {@code mail.setting} in one query and re-read
+ * periodically, so {@code mail.configure} takes effect without a restart. Defaults live in SQL only
+ * (the {@code default_value} column); this record restates none of them.
+ *
+ * @param maxAttempts null: bounded by the message lifetime only
+ * @param leaseDuration never below {@link #MIN_LEASE}, a floor that keeps leases renewable
  */
 record DispatchSettings(
     List<Duration> retrySchedule,
@@ -20,23 +23,21 @@ record DispatchSettings(
 
   static final Duration MIN_LEASE = Duration.ofSeconds(5);
 
-  static DispatchSettings load(DeliveryStore store) {
-    Map<String, String> s =
-        store.settings(List.of("max_attempts", "lease_duration", "dns_servers", "mx_port"));
-    List<Duration> schedule =
-        store.retryScheduleSeconds().stream()
-            .map(seconds -> Duration.ofMillis(Math.round(seconds * 1000)))
-            .toList();
-    String maxAttempts = s.get("max_attempts");
-    Duration lease = store.intervalSetting("lease_duration");
-    String dns = s.get("dns_servers");
-    String mxPort = s.get("mx_port");
+  DispatchSettings {
+    retrySchedule = List.copyOf(retrySchedule);
+    if (leaseDuration.compareTo(MIN_LEASE) < 0) {
+      leaseDuration = MIN_LEASE;
+    }
+  }
+
+  static DispatchSettings from(SettingValues s) {
+    String dns = s.text("dns_servers");
     return new DispatchSettings(
-        schedule,
-        maxAttempts == null || maxAttempts.isBlank() ? null : Integer.valueOf(maxAttempts.trim()),
-        lease.compareTo(MIN_LEASE) < 0 ? MIN_LEASE : lease,
+        s.durations("retry_schedule"),
+        s.integer("max_attempts"),
+        s.duration("lease_duration"),
         dns == null || dns.isBlank() ? MxSettings.system() : MxSettings.parse(dns),
-        mxPort == null || mxPort.isBlank() ? 25 : Integer.parseInt(mxPort.trim()));
+        s.integer("mx_port"));
   }
 
   RetryPolicy retryPolicy(RandomGenerator random) {

@@ -149,7 +149,7 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private void refresh() {
-    settings = DispatchSettings.load(store);
+    settings = DispatchSettings.from(store.settings());
     retryPolicy = settings.retryPolicy(random);
     routes.refresh(store.accountsByProfile());
   }
@@ -201,6 +201,11 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
+  /**
+   * Loads the batch's recipients and attachment lists (not their content) in two queries and
+   * delivers each mail on its own virtual thread. If the batch cannot be loaded, each mail is
+   * loaded alone, and one that still cannot be is recorded as that mail's failure.
+   */
   private void deliverBatch(List<ClaimedMail> batch) {
     List<Long> ids = batch.stream().map(ClaimedMail::id).toList();
     Map<Long, List<DeliveryRecipient>> recipients;
@@ -211,31 +216,61 @@ public final class Dispatcher implements AutoCloseable {
           DatabaseRetry.until(deadline, clock, "loading recipients", () -> store.recipients(ids));
       attachments =
           DatabaseRetry.until(deadline, clock, "loading attachments", () -> store.attachments(ids));
-    } catch (Exception e) {
-      log.error(
-          "dispatcher {}: cannot load claimed mails; their leases will run out", config.name(), e);
+    } catch (InterruptedException e) {
       batch.forEach(this::done);
+      return;
+    } catch (RuntimeException e) {
+      log.warn(
+          "dispatcher {}: cannot load a batch of {} mails ({}); loading each alone",
+          config.name(),
+          batch.size(),
+          DatabaseRetry.rootMessage(e));
+      batch.forEach(mail -> workers.execute(() -> deliverAlone(mail)));
       return;
     }
     for (ClaimedMail mail : batch) {
-      workers.execute(() -> {
-        try {
-          delivery.deliver(
+      workers.execute(() ->
+          deliver(
               mail,
               recipients.getOrDefault(mail.id(), List.of()),
-              attachments.getOrDefault(mail.id(), List.of()));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-          log.error(
-              "mail {} attempt {}: unexpected failure; the lease will run out and it is tried again",
-              mail.id(),
-              mail.attempts(),
-              e);
-        } finally {
-          done(mail);
-        }
-      });
+              attachments.getOrDefault(mail.id(), List.of())));
+    }
+  }
+
+  private void deliverAlone(ClaimedMail mail) {
+    List<Long> id = List.of(mail.id());
+    try {
+      deliver(
+          mail,
+          store.recipients(id).getOrDefault(mail.id(), List.of()),
+          store.attachments(id).getOrDefault(mail.id(), List.of()));
+    } catch (RuntimeException e) {
+      try {
+        delivery.cannotLoad(mail, e);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException again) {
+        log.error("mail {}: cannot be loaded nor recorded; its lease will run out", mail.id(), e);
+      } finally {
+        done(mail);
+      }
+    }
+  }
+
+  private void deliver(
+      ClaimedMail mail, List<DeliveryRecipient> recipients, List<DeliveryAttachment> attachments) {
+    try {
+      delivery.deliver(mail, recipients, attachments);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.error(
+          "mail {} attempt {}: could not be recorded; the lease will run out and it is tried again",
+          mail.id(),
+          mail.attempts(),
+          e);
+    } finally {
+      done(mail);
     }
   }
 

@@ -7,27 +7,31 @@ import dev.postroom.outbox.DeliveryEvent;
 import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.outbox.DeliveryRecord;
 import dev.postroom.outbox.DeliveryStore;
+import dev.postroom.outbox.EventKind;
+import dev.postroom.outbox.MailStatus;
+import dev.postroom.outbox.RecipientResult;
+import dev.postroom.outbox.RecipientStatus;
 import dev.postroom.outbox.ReportedMail;
 import dev.postroom.smtp.MessageContent;
 import dev.postroom.smtp.Reply;
-import dev.postroom.smtp.SmtpException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One attempt at one claimed mail: send its open recipients through the profile's accounts in
- * failover order, then record every recipient's outcome and the mail's new state.
+ * failover order ({@link RelayTransport}, {@link MxTransport}), apply each {@link Delivery} to the
+ * mail's {@link Ledger}, and record what the ledger decides.
  *
- * <p>A connection-level failure (refused, TLS, AUTH, greeting, 421, timeout, dropped) moves the
- * recipients it left open to the next account; a reply about a recipient (4xx, 5xx) does not.
- * Results are written before moving to another account, so a 250 is never held back by a slow
- * failover.
+ * <p>Results are written before moving to another account, so a 250 is never held back by a slow
+ * failover. Every attempt ends with a recorded result, whatever fails: a mail that cannot be
+ * composed fails (554 5.6.0), an account whose settings cannot be used fails over (451 4.3.5), and
+ * anything unexpected defers the open recipients with a local 451 4.3.0 naming the error, so the
+ * retry schedule applies instead of the lease running out.
  */
 final class MailDelivery {
   private static final Logger log = LoggerFactory.getLogger(MailDelivery.class);
@@ -40,7 +44,7 @@ final class MailDelivery {
   private final Supplier<RetryPolicy> retryPolicy;
   private final Clock clock;
   private final DispatchMetrics metrics;
-  private final SmtpExchange exchange;
+  private final RelayTransport relay;
   private final MxTransport mx;
 
   MailDelivery(
@@ -60,216 +64,179 @@ final class MailDelivery {
     this.retryPolicy = retryPolicy;
     this.clock = clock;
     this.metrics = metrics;
-    this.exchange = new SmtpExchange(metrics, clock);
+    SmtpExchange exchange = new SmtpExchange(metrics, clock);
+    this.relay = new RelayTransport(exchange, routes);
     this.mx = new MxTransport(exchange, routes, settings, clock);
   }
 
   void deliver(
       ClaimedMail mail, List<DeliveryRecipient> recipients, List<DeliveryAttachment> attachments)
       throws InterruptedException {
-    Attempt attempt = new Attempt(mail, recipients);
-    Instant start = clock.instant();
-    if (mail.expiresAt() != null && !start.isBefore(mail.expiresAt())) {
-      for (DeliveryRecipient r : attempt.open()) {
-        attempt.giveUp(r, "expired", "message lifetime ended before delivery");
-      }
-      write(attempt, null, finish(attempt, null));
-      return;
-    }
-    List<DeliveryAccount> accounts = routes.accountsFor(mail.profileId());
-    if (accounts.isEmpty()) {
-      Reply reply = Reply.local(451, "4.3.5", "the mail's profile has no accounts");
-      attempt
-          .open()
-          .forEach(r -> attempt.result(r, "deferred", reply, "connect", null, null, null));
-    }
-    List<DeliveryRecipient> carry = attempt.open();
+    Ledger ledger = new Ledger(mail, recipients);
     DeliveryAccount used = null;
-    for (int i = 0; i < accounts.size() && !carry.isEmpty(); i++) {
-      if (i > 0 && !write(attempt, used, null)) {
+    try {
+      if (mail.expiresAt() != null && !clock.instant().isBefore(mail.expiresAt())) {
+        ledger.giveUp("message lifetime ended before delivery");
+        write(ledger, null, ledger.finish(clock.instant(), retryPolicy.get(), null));
         return;
       }
-      used = accounts.get(i);
-      carry = sendThrough(used, attempt, carry, attachments, i + 1 < accounts.size());
+      List<DeliveryAccount> accounts = routes.accountsFor(mail.profileId());
+      if (accounts.isEmpty()) {
+        Reply reply = Reply.local(451, "4.3.5", "the mail's profile has no accounts");
+        ledger.apply(
+            Delivery.all(ledger.open(), RecipientStatus.DEFERRED, reply, "connect", null), null);
+      }
+      List<DeliveryRecipient> carry = ledger.open();
+      for (int i = 0; i < accounts.size() && !carry.isEmpty(); i++) {
+        if (i > 0 && !write(ledger, used, null)) {
+          return;
+        }
+        used = accounts.get(i);
+        carry = sendThrough(used, ledger, carry, attachments, i + 1 < accounts.size());
+      }
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      log.error(
+          "mail {} attempt {}: unexpected failure; its open recipients are deferred",
+          mail.id(),
+          mail.attempts(),
+          e);
+      Reply reply = Reply.local(451, "4.3.0", "unexpected error in the dispatcher: " + describe(e));
+      ledger.apply(
+          Delivery.all(ledger.open(), RecipientStatus.DEFERRED, reply, "local", null),
+          used == null ? null : used.name());
     }
-    write(attempt, used, finish(attempt, used));
+    write(ledger, used, ledger.finish(clock.instant(), retryPolicy.get(), used));
+  }
+
+  /**
+   * Records an attempt at a mail whose recipients or attachments could not be read: no recipient
+   * changes, an {@code error} event names the problem, and the mail waits for its next try (or
+   * fails when the retry policy gives up).
+   */
+  void cannotLoad(ClaimedMail mail, RuntimeException e) throws InterruptedException {
+    Ledger ledger = new Ledger(mail, List.of());
+    String why = "the mail cannot be loaded: " + describe(e);
+    ledger.apply(
+        new Delivery(
+            List.of(), List.of(), List.of(DeliveryEvent.ofMail(EventKind.ERROR, null, why))),
+        null);
+    Instant now = clock.instant();
+    RetryPolicy.Decision next =
+        retryPolicy.get().next(mail.attempts(), now, mail.expiresAt(), null);
+    DeliveryRecord.Finish finish =
+        switch (next) {
+          case RetryPolicy.Decision.RetryAt r ->
+              new DeliveryRecord.Finish(MailStatus.RETRYING, r.when(), null, 451, "4.3.0", why);
+          case RetryPolicy.Decision.GiveUp g ->
+              new DeliveryRecord.Finish(MailStatus.FAILED, null, null, 451, "4.3.0", why);
+        };
+    write(ledger, null, finish);
   }
 
   /** Sends to {@code recipients} through one account; returns those to try on the next one. */
   private List<DeliveryRecipient> sendThrough(
       DeliveryAccount account,
-      Attempt attempt,
+      Ledger ledger,
       List<DeliveryRecipient> recipients,
       List<DeliveryAttachment> attachments,
       boolean hasNext)
       throws InterruptedException {
-    ReportedMail reported =
-        attempt.mail.isNotification()
-            ? store.reported(attempt.mail.reportFor(), "delay".equals(attempt.mail.reportKind()))
-            : null;
+    ClaimedMail mail = ledger.mail();
     MessageContent content;
     try {
-      content =
-          MessageContent.of(
-              reported != null
-                  ? messages.report(attempt.mail, reported, account)
-                  : messages.compose(attempt.mail, attempt.recipients, attachments, account));
+      content = compose(ledger, attachments, account);
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       Reply reply = Reply.local(554, "5.6.0", "the message cannot be composed: " + e.getMessage());
-      recipients.forEach(
-          r -> attempt.result(r, "failed", reply, "compose", null, null, account.name()));
+      ledger.apply(
+          Delivery.all(recipients, RecipientStatus.FAILED, reply, "compose", null), account.name());
       return List.of();
     }
-    String reversePath = MessageFactory.reversePath(attempt.mail, account);
-    if ("mx".equals(account.delivery())) {
-      return mx.send(account, attempt, recipients, reversePath, content, hasNext);
+    String reversePath = MessageFactory.reversePath(mail, account);
+    Delivery delivery;
+    try {
+      delivery =
+          "mx".equals(account.delivery())
+              ? mx.send(account, recipients, reversePath, content, hasNext)
+              : relay.send(account, recipients, reversePath, content, hasNext);
+    } catch (AccountConfigException e) {
+      log.warn("mail {}: {}{}", mail.id(), e.getMessage(), hasNext ? "; failing over" : "");
+      delivery =
+          Delivery.cutOff(recipients, Reply.local(451, "4.3.5", e.getMessage()), "connect", null)
+              .withEvent(
+                  DeliveryEvent.ofMail(
+                      hasNext ? EventKind.FAILOVER : EventKind.ERROR,
+                      account.name(),
+                      e.getMessage()));
     }
-    AccountRoutes.Route route = routes.route(account);
-    if (route.limiter() != null) {
-      route.limiter().acquire();
+    if (!delivery.cutOff().isEmpty()) {
+      log.warn(
+          "mail {} attempt {}: account {} could not take {} recipients{}",
+          mail.id(),
+          mail.attempts(),
+          account.name(),
+          delivery.cutOff().size(),
+          hasNext ? ", failing over" : "");
     }
-    SmtpExchange.Result result =
-        exchange.run(
-            route.pool(),
-            account.name(),
-            attempt,
-            recipients,
-            DeliveryRecipient::address,
-            reversePath,
-            content);
-    return switch (result) {
-      case SmtpExchange.Result.NoConnection(SmtpException e) -> {
-        Reply reply =
-            e.reply() != null
-                ? e.reply()
-                : Reply.local(451, "4.4.1", "cannot connect: " + e.getMessage());
-        String host = account.host() + ":" + account.port();
-        for (DeliveryRecipient r : recipients) {
-          attempt.result(r, "deferred", reply, stageName(e.stage()), host, null, account.name());
-        }
-        attempt.event(
-            DeliveryEvent.ofMail(
-                hasNext ? "failover" : "error",
-                account.name(),
-                e.kind() + " at " + stageName(e.stage()) + ": " + e.getMessage()));
-        log.warn(
-            "mail {} attempt {}: account {} unusable ({} at {}){}",
-            attempt.mail.id(),
-            attempt.mail.attempts(),
-            account.name(),
-            e.kind(),
-            stageName(e.stage()),
-            hasNext ? ", failing over" : "");
-        yield recipients;
-      }
-      case SmtpExchange.Result.Done(List<DeliveryRecipient> cutOff, Reply failure) -> {
-        if (!cutOff.isEmpty()) {
-          attempt.event(
-              DeliveryEvent.ofMail(
-                  hasNext ? "failover" : "error",
-                  account.name(),
-                  "connection failed mid-transaction: " + failure.text()));
-        }
-        yield cutOff;
-      }
-    };
+    ledger.apply(delivery, account.name());
+    return delivery.cutOff();
   }
 
-  /** The mail's state once every account has had its chance. */
-  private DeliveryRecord.Finish finish(Attempt attempt, DeliveryAccount account) {
-    Instant now = clock.instant();
-    ClaimedMail mail = attempt.mail;
-    Reply decisive = attempt.decisiveReply();
-    if (attempt.openCount() > 0) {
-      RetryPolicy.Decision decision =
-          retryPolicy
-              .get()
-              .next(
-                  mail.attempts(),
-                  now,
-                  mail.expiresAt(),
-                  decisive == null ? null : decisive.text());
-      switch (decision) {
-        case RetryPolicy.Decision.RetryAt retry -> {
-          attempt.event(
-              DeliveryEvent.ofMail(
-                  "retrying",
-                  account == null ? null : account.name(),
-                  "next attempt at " + retry.when()));
-          return finishWith("retrying", retry.when(), account, decisive);
-        }
-        case RetryPolicy.Decision.GiveUp giveUp -> {
-          String why =
-              giveUp.reason() == RetryPolicy.Reason.EXPIRED
-                  ? "message lifetime ends before the next try; last reply kept"
-                  : "max_attempts reached; last reply kept";
-          for (DeliveryRecipient r : attempt.open()) {
-            attempt.giveUp(r, "expired", why);
-          }
-        }
+  private MessageContent compose(
+      Ledger ledger, List<DeliveryAttachment> attachments, DeliveryAccount account) {
+    ClaimedMail mail = ledger.mail();
+    if (mail.isNotification()) {
+      ReportedMail reported = store.reported(mail.reportFor(), "delay".equals(mail.reportKind()));
+      if (reported != null) {
+        return messages.report(mail, reported, account);
       }
     }
-    long delivered = attempt.count("delivered");
-    long total = attempt.recipients.size();
-    String status = delivered == 0 ? "failed" : delivered == total ? "sent" : "partially_sent";
-    attempt.event(
-        DeliveryEvent.ofMail(
-            status,
-            account == null ? null : account.name(),
-            delivered + " of " + total + " recipients delivered"));
-    return finishWith(status, null, account, decisive);
+    return messages.content(mail, ledger.recipients(), attachments, account, store::openAttachment);
   }
 
-  private static DeliveryRecord.Finish finishWith(
-      String status, Instant next, DeliveryAccount account, Reply reply) {
-    return new DeliveryRecord.Finish(
-        status,
-        next,
-        account == null ? null : account.id(),
-        reply == null ? null : reply.code(),
-        reply == null || reply.enhanced() == null ? null : reply.enhanced().toString(),
-        reply == null ? null : reply.text());
-  }
-
-  /** Writes what the attempt has not written yet; false when the lease was lost. */
-  private boolean write(Attempt attempt, DeliveryAccount account, DeliveryRecord.Finish finish)
+  /** Writes what the ledger has not written yet; false when the lease was lost. */
+  private boolean write(Ledger ledger, DeliveryAccount account, DeliveryRecord.Finish finish)
       throws InterruptedException {
     Instant now = clock.instant();
-    var results = attempt.drainResults();
+    ClaimedMail mail = ledger.mail();
+    Ledger.Unwritten unwritten = ledger.drain();
     DeliveryRecord record =
-        new DeliveryRecord(attempt.mail, now, results, attempt.drainEvents(), finish);
+        new DeliveryRecord(mail, now, unwritten.results(), unwritten.events(), finish);
     Instant deadline = now.plus(settings.get().leaseDuration());
     boolean held =
         DatabaseRetry.until(
-            deadline, clock, "recording mail " + attempt.mail.id(), () -> writer.write(record));
+            deadline, clock, "recording mail " + mail.id(), () -> writer.write(record));
     if (!held) {
       log.warn(
           "mail {}: lease lost to another dispatcher; this attempt's results were not recorded",
-          attempt.mail.id());
+          mail.id());
       return false;
     }
-    for (var r : results) {
+    for (RecipientResult r : unwritten.results()) {
       metrics.outcome(
-          r.status(), account == null ? null : account.name(), replyClass(r.replyCode()));
-      if (r.status().equals("delivered")) {
-        metrics.endToEnd(Duration.between(attempt.mail.createdAt(), now));
+          r.status().sql(), account == null ? null : account.name(), replyClass(r.replyCode()));
+      if (r.status() == RecipientStatus.DELIVERED) {
+        metrics.endToEnd(Duration.between(mail.createdAt(), now));
       }
     }
-    if (finish != null && finish.status().equals("retrying")) {
+    if (finish != null && finish.status() == MailStatus.RETRYING) {
       log.warn(
           "mail {} attempt {} deferred ({}), next attempt at {}",
-          attempt.mail.id(),
-          attempt.mail.attempts(),
+          mail.id(),
+          mail.attempts(),
           finish.lastReplyCode(),
           finish.nextAttemptAt());
     } else if (finish != null) {
-      log.debug("mail {} {}", attempt.mail.id(), finish.status());
+      log.debug("mail {} {}", mail.id(), finish.status().sql());
     }
     return true;
   }
 
-  static String stageName(Enum<?> stage) {
-    return stage == null ? null : stage.name().toLowerCase(Locale.ROOT);
+  private static String describe(Throwable e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName()
+        + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
   }
 
   private static String replyClass(Integer code) {

@@ -16,8 +16,13 @@ import dev.postroom.outbox.DeliveryAccount;
 import dev.postroom.outbox.DeliveryAttachment;
 import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.outbox.ReportedMail;
+import dev.postroom.smtp.MessageContent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * Turns a claimed mail into the bytes that go after DATA. The Date header is the enqueue time and
@@ -27,19 +32,61 @@ final class MessageFactory {
   private final MessageComposer composer = new MessageComposer();
   private final DeliveryReportComposer reports = new DeliveryReportComposer();
 
-  byte[] compose(
+  /** Attachments up to this total are composed in memory; larger ones stream per write. */
+  static final long IN_MEMORY_LIMIT = 1 << 20;
+
+  /**
+   * The message content of a claimed mail. Small mail is composed once into memory; mail with large
+   * attachments is composed while it is written, reading each attachment from {@code
+   * attachmentData} in chunks, so memory stays bounded whatever the attachment sizes.
+   *
+   * @throws IllegalArgumentException when the mail cannot be composed
+   */
+  MessageContent content(
       ClaimedMail mail,
       List<DeliveryRecipient> recipients,
       List<DeliveryAttachment> attachments,
-      DeliveryAccount account) {
-    return composer.toBytes(message(mail, recipients, attachments, account));
+      DeliveryAccount account,
+      Function<DeliveryAttachment, InputStream> attachmentData) {
+    MailMessage message = message(mail, recipients, attachments, account, attachmentData);
+    long attached = attachments.stream().mapToLong(DeliveryAttachment::size).sum();
+    if (attached <= IN_MEMORY_LIMIT) {
+      return MessageContent.of(composer.toBytes(message));
+    }
+    long size = composer.size(message);
+    return new MessageContent() {
+      @Override
+      public long size() {
+        return size;
+      }
+
+      @Override
+      public boolean eightBit() {
+        return false;
+      }
+
+      @Override
+      public void writeTo(OutputStream out) throws IOException {
+        try {
+          composer.writeTo(message, out);
+        } catch (RuntimeException e) {
+          throw new IOException("the message cannot be composed: " + e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "MessageContent[mail " + mail.id() + ", about " + size + " octets, streamed]";
+      }
+    };
   }
 
   MailMessage message(
       ClaimedMail mail,
       List<DeliveryRecipient> recipients,
       List<DeliveryAttachment> attachments,
-      DeliveryAccount account) {
+      DeliveryAccount account,
+      Function<DeliveryAttachment, InputStream> attachmentData) {
     return new MailMessage(
         from(mail, account),
         addresses(recipients, "to"),
@@ -60,17 +107,37 @@ final class MessageFactory {
         attachments.stream()
             .map(a ->
                 new AttachmentPart(
-                    a.filename(), a.contentType(), a.contentId(), ContentSource.of(a.content())))
+                    a.filename(), a.contentType(), a.contentId(), source(a, attachmentData)))
             .toList(),
         mail.messageId(),
         mail.createdAt());
+  }
+
+  private static ContentSource source(
+      DeliveryAttachment a, Function<DeliveryAttachment, InputStream> data) {
+    return new ContentSource() {
+      @Override
+      public InputStream open() {
+        return data.apply(a);
+      }
+
+      @Override
+      public long size() {
+        return a.size();
+      }
+    };
   }
 
   /**
    * The RFC 3464 report of a notification mail: to the original sender, from the account's address,
    * one entry per failed recipient of the reported mail.
    */
-  byte[] report(ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
+  MessageContent report(ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
+    return MessageContent.of(reportBytes(notification, reported, account));
+  }
+
+  private byte[] reportBytes(
+      ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
     String reportingMta =
         account.heloName() != null ? account.heloName() : dev.postroom.smtp.HeloName.ofThisHost();
     List<RecipientReport> entries =

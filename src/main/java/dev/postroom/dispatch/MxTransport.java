@@ -8,6 +8,9 @@ import dev.postroom.mx.MxSettings;
 import dev.postroom.outbox.DeliveryAccount;
 import dev.postroom.outbox.DeliveryEvent;
 import dev.postroom.outbox.DeliveryRecipient;
+import dev.postroom.outbox.EventKind;
+import dev.postroom.outbox.RecipientResult;
+import dev.postroom.outbox.RecipientStatus;
 import dev.postroom.smtp.MessageContent;
 import dev.postroom.smtp.Reply;
 import dev.postroom.smtp.SmtpException;
@@ -50,9 +53,8 @@ final class MxTransport {
     this.clock = clock;
   }
 
-  List<DeliveryRecipient> send(
+  Delivery send(
       DeliveryAccount account,
-      Attempt attempt,
       List<DeliveryRecipient> recipients,
       String reversePath,
       MessageContent content,
@@ -60,92 +62,94 @@ final class MxTransport {
       throws InterruptedException {
     Map<String, List<DeliveryRecipient>> byDomain = new LinkedHashMap<>();
     recipients.forEach(r -> byDomain.computeIfAbsent(r.domain(), d -> new ArrayList<>()).add(r));
-    List<DeliveryRecipient> carry = new ArrayList<>();
+    Delivery all = Delivery.NOTHING;
     for (var entry : byDomain.entrySet()) {
-      carry.addAll(
-          sendToDomain(account, attempt, entry.getKey(), entry.getValue(), reversePath, content));
+      all = all.plus(toDomain(account, entry.getKey(), entry.getValue(), reversePath, content));
     }
-    if (!carry.isEmpty()) {
-      attempt.event(
-          DeliveryEvent.ofMail(
-              hasNext ? "failover" : "error",
-              account.name(),
-              carry.size() + " recipients could not reach any MX host"));
+    if (!all.cutOff().isEmpty()) {
+      all =
+          all.withEvent(
+              DeliveryEvent.ofMail(
+                  hasNext ? EventKind.FAILOVER : EventKind.ERROR,
+                  account.name(),
+                  all.cutOff().size() + " recipients could not reach any MX host"));
     }
-    return carry;
+    return all;
   }
 
-  private List<DeliveryRecipient> sendToDomain(
+  private Delivery toDomain(
       DeliveryAccount account,
-      Attempt attempt,
       String domain,
       List<DeliveryRecipient> group,
       String reversePath,
       MessageContent content)
       throws InterruptedException {
+    if (domain.startsWith("[")) {
+      return Delivery.all(
+          group,
+          RecipientStatus.FAILED,
+          Reply.local(
+              550, "5.1.2", "an address literal (" + domain + ") is not delivered by MX lookup"),
+          "connect",
+          null);
+    }
     Instant paused = pausedUntil.get(domain);
     if (paused != null && clock.instant().isBefore(paused)) {
-      record(
-          attempt,
+      return Delivery.all(
           group,
-          "deferred",
+          RecipientStatus.DEFERRED,
           Reply.local(
               451, "4.7.0", "domain " + domain + " is paused after throttling until " + paused),
-          null,
-          account);
-      return List.of();
+          "connect",
+          null);
     }
-    MxRoute route = resolver().resolve(domain);
-    switch (route) {
-      case MxRoute.NullMx n -> {
-        record(
-            attempt,
-            group,
-            "failed",
-            Reply.local(556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)"),
-            null,
-            account);
-        return List.of();
-      }
-      case MxRoute.NoSuchDomain n -> {
-        record(
-            attempt,
-            group,
-            "failed",
-            Reply.local(550, "5.1.2", "domain " + domain + " does not exist"),
-            null,
-            account);
-        return List.of();
-      }
-      case MxRoute.NoUsableHosts n -> {
-        record(
-            attempt,
-            group,
-            "failed",
-            Reply.local(550, "5.4.4", "no MX host of " + domain + " resolves: " + n.reason()),
-            null,
-            account);
-        return List.of();
-      }
-      case MxRoute.TemporaryFailure t -> {
-        record(
-            attempt,
-            group,
-            "deferred",
-            Reply.local(451, "4.4.3", "DNS lookup of " + domain + " failed: " + t.reason()),
-            null,
-            account);
-        return group;
-      }
-      case MxRoute.Hosts hosts -> {
-        return tryHosts(account, attempt, domain, hosts.hosts(), group, reversePath, content);
-      }
+    MxRoute route;
+    try {
+      route = resolver().resolve(domain);
+    } catch (RuntimeException e) {
+      return Delivery.all(
+          group,
+          RecipientStatus.DEFERRED,
+          Reply.local(451, "4.4.3", "MX lookup of " + domain + " failed: " + e.getMessage()),
+          "connect",
+          null);
     }
+    return switch (route) {
+      case MxRoute.NullMx n ->
+          Delivery.all(
+              group,
+              RecipientStatus.FAILED,
+              Reply.local(
+                  556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)"),
+              "connect",
+              null);
+      case MxRoute.NoSuchDomain n ->
+          Delivery.all(
+              group,
+              RecipientStatus.FAILED,
+              Reply.local(550, "5.1.2", "domain " + domain + " does not exist"),
+              "connect",
+              null);
+      case MxRoute.NoUsableHosts n ->
+          Delivery.all(
+              group,
+              RecipientStatus.FAILED,
+              Reply.local(550, "5.4.4", "no MX host of " + domain + " resolves: " + n.reason()),
+              "connect",
+              null);
+      case MxRoute.TemporaryFailure t ->
+          Delivery.cutOff(
+              group,
+              Reply.local(451, "4.4.3", "DNS lookup of " + domain + " failed: " + t.reason()),
+              "connect",
+              null);
+      case MxRoute.Hosts hosts ->
+          tryHosts(account, domain, hosts.hosts(), group, reversePath, content);
+    };
   }
 
-  private List<DeliveryRecipient> tryHosts(
+  private Delivery tryHosts(
       DeliveryAccount account,
-      Attempt attempt,
       String domain,
       List<MxHost> hosts,
       List<DeliveryRecipient> group,
@@ -153,7 +157,9 @@ final class MxTransport {
       MessageContent content)
       throws InterruptedException {
     List<DeliveryRecipient> remaining = group;
+    Delivery decided = Delivery.NOTHING;
     SmtpException lastFailure = null;
+    Delivery lastCut = null;
     String lastHost = null;
     int port = settings.get().mxPort();
     for (MxHost host : hosts) {
@@ -163,31 +169,49 @@ final class MxTransport {
             exchange.run(
                 routes.mxPool(account, host.name(), address, port),
                 account.name(),
-                attempt,
                 remaining,
                 MxTransport::envelopeAddress,
                 reversePath,
                 content);
         switch (result) {
-          case SmtpExchange.Result.NoConnection(SmtpException e) -> {
+          case SmtpExchange.Result.NoConnection(SmtpException e, Delivery refused) -> {
+            decided = decided.plus(refused);
+            remaining = without(remaining, refused);
             lastFailure = e;
-            if (e.reply() != null && (e.reply().code() == 521 || e.reply().code() == 556)) {
-              record(attempt, remaining, "failed", e.reply(), lastHost, account);
-              return List.of();
+            lastCut = null;
+            if (e.reply() != null && RelayTransport.takesNoMail(e.reply())) {
+              return decided.plus(
+                  Delivery.all(remaining, RecipientStatus.FAILED, e.reply(), "connect", lastHost));
             }
           }
-          case SmtpExchange.Result.Done(List<DeliveryRecipient> cutOff, Reply failure) -> {
+          case SmtpExchange.Result.Sent(Delivery d, Reply failure) -> {
+            Delivery kept = new Delivery(d.results(), List.of(), d.events());
             if (failure != null && isThrottling(failure)) {
               pausedUntil.put(domain, clock.instant().plus(THROTTLE_PAUSE));
-              return List.of();
+              return decided.plus(kept);
             }
-            remaining = cutOff;
+            // cut-off recipients get the next host's result, or keep this one's
+            List<RecipientResult> cut =
+                d.results().stream()
+                    .filter(x -> d.cutOff().stream().anyMatch(c -> c.id() == x.recipientId()))
+                    .toList();
+            decided =
+                decided.plus(
+                    new Delivery(
+                        d.results().stream().filter(x -> !cut.contains(x)).toList(),
+                        List.of(),
+                        d.events()));
+            lastCut = new Delivery(cut, d.cutOff(), List.of());
+            remaining = d.cutOff();
             if (remaining.isEmpty()) {
-              return List.of();
+              return decided;
             }
           }
         }
       }
+    }
+    if (lastCut != null) {
+      return decided.plus(lastCut);
     }
     Reply reply =
         lastFailure != null && lastFailure.reply() != null
@@ -199,10 +223,13 @@ final class MxTransport {
                     + domain
                     + " could be reached"
                     + (lastFailure == null ? "" : ": " + lastFailure.getMessage()));
-    if (lastFailure != null) {
-      record(attempt, remaining, "deferred", reply, lastHost, account);
-    }
-    return remaining;
+    return decided.plus(Delivery.cutOff(remaining, reply, "connect", lastHost));
+  }
+
+  private static List<DeliveryRecipient> without(List<DeliveryRecipient> group, Delivery d) {
+    return group.stream()
+        .filter(r -> d.results().stream().noneMatch(x -> x.recipientId() == r.id()))
+        .toList();
   }
 
   /** The RCPT address: the domain in its ASCII form unless the local part needs SMTPUTF8. */
@@ -233,17 +260,5 @@ final class MxTransport {
       }
     }
     return resolver;
-  }
-
-  private static void record(
-      Attempt attempt,
-      List<DeliveryRecipient> recipients,
-      String status,
-      Reply reply,
-      String host,
-      DeliveryAccount account) {
-    for (DeliveryRecipient r : recipients) {
-      attempt.result(r, status, reply, "connect", host, null, account.name());
-    }
   }
 }

@@ -2,6 +2,9 @@ package dev.postroom.dispatch;
 
 import dev.postroom.outbox.DeliveryEvent;
 import dev.postroom.outbox.DeliveryRecipient;
+import dev.postroom.outbox.EventKind;
+import dev.postroom.outbox.RecipientResult;
+import dev.postroom.outbox.RecipientStatus;
 import dev.postroom.smtp.Envelope;
 import dev.postroom.smtp.MessageContent;
 import dev.postroom.smtp.RecipientOutcome;
@@ -21,22 +24,20 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * One SMTP transaction for a group of recipients over a pooled connection, with every outcome
- * recorded on the {@link Attempt}. Shared by relay and MX delivery.
+ * One SMTP send for a group of recipients over a pooled connection, turned into a {@link Delivery}.
+ * Shared by relay and MX delivery. Recipients whose address cannot go on an SMTP command line fail
+ * alone (553 5.1.3); the same address given twice is sent once and recorded for each row.
  */
 final class SmtpExchange {
   static final Duration BORROW_WAIT = Duration.ofMinutes(2);
 
   /** How the exchange ended. */
   sealed interface Result {
-    /** No connection could be had; nothing was recorded. */
-    record NoConnection(SmtpException cause) implements Result {}
+    /** No connection could be had; nothing was sent. */
+    record NoConnection(SmtpException cause, Delivery refused) implements Result {}
 
-    /**
-     * The transaction ran. {@code cutOff} are the recipients a connection-level failure left open
-     * (to be tried elsewhere), {@code failure} that failure's reply.
-     */
-    record Done(List<DeliveryRecipient> cutOff, Reply failure) implements Result {}
+    /** The transaction ran. */
+    record Sent(Delivery delivery, Reply connectionFailure) implements Result {}
   }
 
   private final DispatchMetrics metrics;
@@ -50,18 +51,30 @@ final class SmtpExchange {
   Result run(
       SmtpPool pool,
       String accountName,
-      Attempt attempt,
       List<DeliveryRecipient> recipients,
       Function<DeliveryRecipient, String> envelopeAddress,
       String reversePath,
       MessageContent content)
       throws InterruptedException {
+    List<RecipientResult> refused = new ArrayList<>();
     Map<String, List<DeliveryRecipient>> byAddress = new LinkedHashMap<>();
+    String senderProblem = reversePath.isEmpty() ? null : Envelope.problem(reversePath);
     for (DeliveryRecipient r : recipients) {
-      byAddress
-          .computeIfAbsent(
-              envelopeAddress.apply(r).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-          .add(r);
+      String address = envelopeAddress.apply(r);
+      String problem = senderProblem != null ? senderProblem : Envelope.problem(address);
+      if (problem != null) {
+        Reply reply =
+            senderProblem != null
+                ? Reply.local(553, "5.1.7", "the sender address cannot be sent in SMTP: " + problem)
+                : Reply.local(553, "5.1.3", "the address cannot be sent in SMTP: " + problem);
+        refused.add(Delivery.result(r, RecipientStatus.FAILED, reply, "address", null, null));
+      } else {
+        byAddress.computeIfAbsent(address.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(r);
+      }
+    }
+    Delivery refusedDelivery = new Delivery(refused, List.of(), List.of());
+    if (byAddress.isEmpty()) {
+      return new Result.Sent(refusedDelivery, null);
     }
     List<String> envelopeRecipients =
         byAddress.values().stream().map(list -> envelopeAddress.apply(list.get(0))).toList();
@@ -69,16 +82,16 @@ final class SmtpExchange {
     try {
       connection = pool.borrow(BORROW_WAIT);
     } catch (SmtpException e) {
-      return new Result.NoConnection(e);
+      return new Result.NoConnection(e, refusedDelivery);
     }
     Instant t0 = clock.instant();
-    TransactionResult result;
     String remoteHost = connection.remoteHost();
+    List<DeliveryEvent> events = new ArrayList<>();
     if (connection.isFresh()) {
-      attempt.event(
+      events.add(
           new DeliveryEvent(
               null,
-              "connected",
+              EventKind.CONNECTED,
               accountName,
               remoteHost,
               "connect",
@@ -87,39 +100,42 @@ final class SmtpExchange {
               connection.tlsProtocol().map(p -> "TLS " + p).orElse("plaintext")
                   + (connection.capabilities().pipelining() ? ", pipelining" : "")));
     }
+    TransactionResult result;
     try {
       result = connection.send(new Envelope(reversePath, envelopeRecipients, null), content);
     } finally {
       pool.release(connection);
     }
     metrics.smtpTransaction(accountName, Duration.between(t0, clock.instant()));
+    List<RecipientResult> results = new ArrayList<>(refused);
     List<DeliveryRecipient> cutOff = new ArrayList<>();
     for (RecipientOutcome outcome : result.outcomes()) {
-      String status =
+      RecipientStatus status =
           switch (outcome) {
-            case RecipientOutcome.Delivered d -> "delivered";
-            case RecipientOutcome.Deferred d -> "deferred";
-            case RecipientOutcome.Failed f -> "failed";
+            case RecipientOutcome.Delivered d -> RecipientStatus.DELIVERED;
+            case RecipientOutcome.Deferred d -> RecipientStatus.DEFERRED;
+            case RecipientOutcome.Failed f -> RecipientStatus.FAILED;
           };
-      boolean wasCutOff =
-          result.connectionFailure() != null
-              && outcome instanceof RecipientOutcome.Deferred
-              && outcome.reply().equals(result.connectionFailure());
+      boolean wasCutOff = outcome instanceof RecipientOutcome.Deferred d && d.cutOff();
       for (DeliveryRecipient r :
           byAddress.getOrDefault(outcome.recipient().toLowerCase(Locale.ROOT), List.of())) {
-        attempt.result(
-            r,
-            status,
-            outcome.reply(),
-            MailDelivery.stageName(outcome.stage()),
-            remoteHost,
-            outcome.forwardPath(),
-            accountName);
+        results.add(
+            Delivery.result(
+                r,
+                status,
+                outcome.reply(),
+                stageName(outcome.stage()),
+                remoteHost,
+                outcome.forwardPath()));
         if (wasCutOff) {
           cutOff.add(r);
         }
       }
     }
-    return new Result.Done(cutOff, result.connectionFailure());
+    return new Result.Sent(new Delivery(results, cutOff, events), result.connectionFailure());
+  }
+
+  static String stageName(Enum<?> stage) {
+    return stage == null ? null : stage.name().toLowerCase(Locale.ROOT);
   }
 }

@@ -116,39 +116,100 @@ public final class ClaimStore {
   }
 
   /**
-   * Takes back mails whose lease ran out (their dispatcher died or lost the database): they are due
-   * again at once, and an event names the dispatcher that held them. Returns their ids.
+   * Takes back mails whose lease ran out (their dispatcher died or lost the database), with a
+   * {@code lease_expired} event naming the holder. Mail still within its lifetime is due again at
+   * once; mail past its lifetime ends (open recipients failed, event {@code expired}); mail whose
+   * lease has now run out {@value #POISON_AFTER} times since its last recorded result ends too
+   * (open recipients failed with 554 5.3.0, event {@code poisoned}): something in it stops every
+   * attempt, and retrying would only resend to the recipients it did reach. Returns their ids.
    */
   public List<Long> recoverExpiredLeases(Instant now, String dispatcher) {
     return jdbi.inTransaction(h ->
-        h.createQuery(
-                """
-                WITH expired AS (
-                  SELECT id, claimed_by FROM mail.outbox
-                   WHERE status = 'sending' AND lease_expires_at < :now
-                   ORDER BY lease_expires_at LIMIT 1000
-                   FOR UPDATE SKIP LOCKED),
-                recovered AS (
-                  UPDATE mail.outbox o
-                     SET status = 'retrying', next_attempt_at = :now, lease_token = NULL,
-                         lease_expires_at = NULL, claimed_by = NULL, updated_at = :now
-                    FROM expired
-                   WHERE o.id = expired.id
-                  RETURNING o.id, o.created_by, expired.claimed_by AS holder),
-                logged AS (
-                  INSERT INTO mail.event_log
-                    (mail_id, logged_at, event, dispatcher, reply_text, created_by)
-                  SELECT id, :now, 'lease_expired', :dispatcher,
-                         'lease of ' || coalesce(holder, 'an unknown dispatcher')
-                           || ' ran out; mail is due again', created_by
-                    FROM recovered)
-                SELECT id FROM recovered
-                """)
+        h.createQuery(RECOVER)
             .bind("now", ts(now))
             .bind("dispatcher", dispatcher)
+            .bind("poisonAfter", POISON_AFTER)
             .mapTo(Long.class)
             .list());
   }
+
+  /** Lease expiries without a result after which a mail is given up as poisoned. */
+  public static final int POISON_AFTER = 3;
+
+  private static final String RECOVER =
+      """
+      WITH expired AS (
+        SELECT id, claimed_by, expires_at FROM mail.outbox
+         WHERE status = 'sending' AND lease_expires_at < :now
+         ORDER BY lease_expires_at LIMIT 1000
+         FOR UPDATE SKIP LOCKED),
+      judged AS (
+        SELECT x.id, x.claimed_by,
+               CASE WHEN x.expires_at <= :now THEN 'expired'
+                    WHEN 1 + (SELECT count(*) FROM mail.event_log e
+                               WHERE e.mail_id = x.id AND e.event = 'lease_expired'
+                                 AND e.id > coalesce(
+                                   (SELECT max(r.id) FROM mail.event_log r
+                                     WHERE r.mail_id = x.id AND r.recipient_id IS NOT NULL), 0))
+                         >= :poisonAfter THEN 'poisoned'
+               END AS ending,
+               EXISTS (SELECT 1 FROM mail.recipient r
+                        WHERE r.mail_id = x.id AND r.status = 'delivered') AS some_delivered
+          FROM expired x),
+      recovered AS (
+        UPDATE mail.outbox o
+           SET status = CASE WHEN j.ending IS NULL THEN 'retrying'
+                             WHEN j.some_delivered THEN 'partially_sent'
+                             ELSE 'failed' END::mail.mail_status,
+               next_attempt_at = :now, lease_token = NULL, lease_expires_at = NULL,
+               claimed_by = NULL, updated_at = :now,
+               sent_at = CASE WHEN j.ending IS NOT NULL AND j.some_delivered THEN :now
+                              ELSE o.sent_at END,
+               last_reply_code = CASE j.ending WHEN 'poisoned' THEN 554
+                                               WHEN 'expired' THEN coalesce(o.last_reply_code, 451)
+                                               ELSE o.last_reply_code END,
+               last_enhanced_code = CASE j.ending WHEN 'poisoned' THEN '5.3.0'
+                                                  WHEN 'expired' THEN '4.4.7'
+                                                  ELSE o.last_enhanced_code END,
+               last_reply_text = CASE j.ending
+                                   WHEN 'poisoned' THEN 'every attempt ended without a result'
+                                     || ' (the lease ran out ' || :poisonAfter || ' times)'
+                                   WHEN 'expired' THEN 'message lifetime ended before delivery'
+                                   ELSE o.last_reply_text END
+          FROM judged j
+         WHERE o.id = j.id
+        RETURNING o.id, o.created_by, j.claimed_by AS holder, j.ending),
+      ended AS (
+        UPDATE mail.recipient r
+           SET status = 'failed', updated_at = :now, next_attempt_at = NULL,
+               reply_code = CASE WHEN x.ending = 'poisoned' THEN 554
+                                 ELSE coalesce(r.reply_code, 451) END,
+               enhanced_code = CASE WHEN x.ending = 'poisoned' THEN '5.3.0'
+                                    ELSE coalesce(r.enhanced_code, '4.4.7') END,
+               reply_text = CASE WHEN x.ending = 'poisoned'
+                                   THEN 'every attempt ended without a result'
+                                 ELSE coalesce(r.reply_text, 'message lifetime ended before delivery')
+                            END
+          FROM recovered x
+         WHERE r.mail_id = x.id AND x.ending IS NOT NULL AND r.status IN ('pending', 'deferred')),
+      logged AS (
+        INSERT INTO mail.event_log
+          (mail_id, logged_at, event, dispatcher, reply_code, enhanced_code, reply_text, created_by)
+        SELECT id, :now, 'lease_expired', :dispatcher, NULL, NULL,
+               'lease of ' || coalesce(holder, 'an unknown dispatcher') || ' ran out'
+                 || CASE WHEN ending IS NULL THEN '; mail is due again' ELSE '' END, created_by
+          FROM recovered
+        UNION ALL
+        SELECT id, :now, ending, :dispatcher,
+               CASE ending WHEN 'poisoned' THEN 554 ELSE 451 END,
+               CASE ending WHEN 'poisoned' THEN '5.3.0' ELSE '4.4.7' END,
+               CASE ending
+                 WHEN 'poisoned' THEN 'the lease ran out ' || :poisonAfter
+                   || ' times without a result; the mail is given up'
+                 ELSE 'message lifetime ended before delivery' END, created_by
+          FROM recovered WHERE ending IS NOT NULL)
+      SELECT id FROM recovered
+      """;
 
   /** Whether any mail is due now (used to decide that a drain is complete). */
   public boolean anyDue(Instant now) {

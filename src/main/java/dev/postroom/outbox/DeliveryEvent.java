@@ -7,7 +7,7 @@ package dev.postroom.outbox;
  */
 public record DeliveryEvent(
     Long recipientId,
-    String event,
+    EventKind event,
     String accountName,
     String remoteHost,
     String stage,
@@ -15,7 +15,20 @@ public record DeliveryEvent(
     String enhancedCode,
     String replyText) {
 
-  public static DeliveryEvent ofMail(String event, String accountName, String text) {
+  public static DeliveryEvent ofMail(EventKind event, String accountName, String text) {
     return new DeliveryEvent(null, event, accountName, null, null, null, null, text);
+  }
+
+  /** The event that records a recipient's result. */
+  public static DeliveryEvent of(RecipientResult r, String accountName) {
+    return new DeliveryEvent(
+        r.recipientId(),
+        EventKind.of(r.status()),
+        accountName,
+        r.remoteHost(),
+        r.stage(),
+        r.replyCode(),
+        r.enhancedCode(),
+        r.replyText());
   }
 }

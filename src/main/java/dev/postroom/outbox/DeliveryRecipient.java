@@ -1,6 +1,6 @@
 package dev.postroom.outbox;
 
-/** One recipient row of a claimed mail. {@code status} is the mail.recipient_status value. */
+/** One recipient row of a claimed mail, as it was when the mail was claimed. */
 public record DeliveryRecipient(
     long id,
     long mailId,
@@ -8,11 +8,11 @@ public record DeliveryRecipient(
     String address,
     String displayName,
     String domain,
-    String status,
+    RecipientStatus status,
     int attempts) {
 
   /** Pending or deferred: still to be sent. */
   public boolean isOpen() {
-    return status.equals("pending") || status.equals("deferred");
+    return status.isOpen();
   }
 }

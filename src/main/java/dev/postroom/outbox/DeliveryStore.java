@@ -2,6 +2,7 @@ package dev.postroom.outbox;
 
 import static dev.postroom.outbox.ClaimStore.ts;
 
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -29,7 +30,7 @@ public final class DeliveryStore {
          WHERE o.id = :mail AND o.report_for IS NULL
            AND CASE :kind
                  WHEN 'failure' THEN
-                   coalesce(mail.setting('notify_sender_on_failure'), 'false')::boolean
+                   mail.setting('notify_sender_on_failure')::boolean
                    AND EXISTS (SELECT 1 FROM mail.recipient r
                                 WHERE r.mail_id = o.id AND r.status = 'failed')
                  ELSE
@@ -59,7 +60,8 @@ public final class DeliveryStore {
         FROM dsn d JOIN original o ON o.id = d.report_for
       """;
 
-  private static final java.util.Set<String> FAILED = java.util.Set.of("failed", "partially_sent");
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(DeliveryStore.class);
 
   private final Jdbi jdbi;
   private final String dispatcher;
@@ -91,14 +93,17 @@ public final class DeliveryStore {
                         rs.getString("address"),
                         rs.getString("display_name"),
                         rs.getString("domain"),
-                        rs.getString("status"),
+                        RecipientStatus.fromSql(rs.getString("status")),
                         rs.getInt("attempts")))
                 .list());
     return rows.stream()
         .collect(Collectors.groupingBy(DeliveryRecipient::mailId, Collectors.toList()));
   }
 
-  /** The attachments of the given mails, in the order they were attached, by mail id. */
+  /**
+   * The attachments of the given mails without their content, in the order they were attached, by
+   * mail id; {@link #openAttachment} reads the content.
+   */
   public Map<Long, List<DeliveryAttachment>> attachments(Collection<Long> mailIds) {
     if (mailIds.isEmpty()) {
       return Map.of();
@@ -107,55 +112,52 @@ public final class DeliveryStore {
         jdbi.withHandle(h ->
             h.createQuery(
                     """
-                    SELECT mail_id, filename, content_type, content_id, content
+                    SELECT id, mail_id, filename, content_type, content_id,
+                           octet_length(content) AS size
                       FROM mail.attachment WHERE mail_id = ANY(:ids) ORDER BY id
                     """)
                 .bindArray("ids", Long.class, List.copyOf(mailIds))
                 .map((rs, ctx) ->
                     new DeliveryAttachment(
+                        rs.getLong("id"),
                         rs.getLong("mail_id"),
                         rs.getString("filename"),
                         rs.getString("content_type"),
                         rs.getString("content_id"),
-                        rs.getBytes("content")))
+                        rs.getLong("size")))
                 .list());
     return rows.stream()
         .collect(Collectors.groupingBy(DeliveryAttachment::mailId, Collectors.toList()));
   }
+
+  /**
+   * The content of one attachment, read in chunks of {@link AttachmentStream#CHUNK} octets, one
+   * short query each: at most one chunk per open stream is in memory.
+   */
+  public InputStream openAttachment(DeliveryAttachment attachment) {
+    return new AttachmentStream(jdbi, attachment.id(), attachment.size());
+  }
+
+  private static final String ACCOUNT_COLUMNS =
+      """
+      a.id, a.name, a.host, a.port, a.tls, a.tls_verify, a.tls_ca_pem, a.username, a.password,
+      a.auth, a.from_address, a.display_name, a.reply_to, a.helo_name, a.delivery,
+      a.max_connections, a.rate_per_minute
+      """;
 
   /** Every profile's accounts in failover order, by profile id. */
   public Map<Integer, List<DeliveryAccount>> accountsByProfile() {
     Map<Integer, List<DeliveryAccount>> out = new HashMap<>();
     jdbi.useHandle(h ->
         h.createQuery(
-                """
-                SELECT pa.profile_id, a.id, a.name, a.host, a.port, a.tls, a.tls_verify,
-                       a.tls_ca_pem, a.username, a.password, a.auth, a.from_address,
-                       a.display_name, a.reply_to, a.helo_name, a.delivery,
-                       a.max_connections, a.rate_per_minute
-                  FROM mail.profile_account pa JOIN mail.account a ON a.id = pa.account_id
-                 ORDER BY pa.profile_id, pa.sequence, a.id
-                """)
+                "SELECT pa.profile_id, "
+                    + ACCOUNT_COLUMNS
+                    + """
+                      FROM mail.profile_account pa JOIN mail.account a ON a.id = pa.account_id
+                     ORDER BY pa.profile_id, pa.sequence, a.id
+                    """)
             .map((rs, ctx) -> {
-              DeliveryAccount a =
-                  new DeliveryAccount(
-                      rs.getInt("id"),
-                      rs.getString("name"),
-                      rs.getString("host"),
-                      rs.getInt("port"),
-                      rs.getString("tls"),
-                      rs.getBoolean("tls_verify"),
-                      rs.getString("tls_ca_pem"),
-                      rs.getString("username"),
-                      rs.getString("password"),
-                      rs.getString("auth"),
-                      rs.getString("from_address"),
-                      rs.getString("display_name"),
-                      rs.getString("reply_to"),
-                      rs.getString("helo_name"),
-                      rs.getString("delivery"),
-                      rs.getInt("max_connections"),
-                      rs.getObject("rate_per_minute", Integer.class));
+              DeliveryAccount a = account(rs);
               out.computeIfAbsent(rs.getInt("profile_id"), k -> new ArrayList<>()).add(a);
               return a;
             })
@@ -163,40 +165,72 @@ public final class DeliveryStore {
     return out;
   }
 
-  /** The values of the named settings (defaults applied by {@code mail.setting}). */
-  public Map<String, String> settings(Collection<String> names) {
-    Map<String, String> out = new HashMap<>();
-    jdbi.useHandle(h ->
-        h.createQuery("SELECT n, mail.setting(n) AS v FROM unnest(:names) AS n")
-            .bindArray("names", String.class, List.copyOf(names))
-            .map((rs, ctx) -> out.put(rs.getString("n"), rs.getString("v")))
-            .list());
-    return out;
-  }
-
-  /** An interval-valued setting, parsed by PostgreSQL. */
-  public java.time.Duration intervalSetting(String name) {
-    double seconds =
-        jdbi.withHandle(h ->
-            h.createQuery("SELECT extract(epoch FROM mail.setting(:name)::interval)::float8")
-                .bind("name", name)
-                .mapTo(Double.class)
-                .one());
-    return java.time.Duration.ofMillis(Math.round(seconds * 1000));
-  }
-
-  /** The retry schedule setting as seconds, parsed by PostgreSQL's own interval syntax. */
-  public List<Double> retryScheduleSeconds() {
+  /** The account with this name, for {@code postroom account test}; empty when there is none. */
+  public java.util.Optional<DeliveryAccount> account(String name) {
     return jdbi.withHandle(h ->
+        h.createQuery("SELECT " + ACCOUNT_COLUMNS + " FROM mail.account a WHERE a.name = :name")
+            .bind("name", name)
+            .map((rs, ctx) -> account(rs))
+            .findOne());
+  }
+
+  private static DeliveryAccount account(java.sql.ResultSet rs) throws java.sql.SQLException {
+    return new DeliveryAccount(
+        rs.getInt("id"),
+        rs.getString("name"),
+        rs.getString("host"),
+        rs.getInt("port"),
+        rs.getString("tls"),
+        rs.getBoolean("tls_verify"),
+        rs.getString("tls_ca_pem"),
+        rs.getString("username"),
+        rs.getString("password"),
+        rs.getString("auth"),
+        rs.getString("from_address"),
+        rs.getString("display_name"),
+        rs.getString("reply_to"),
+        rs.getString("helo_name"),
+        rs.getString("delivery"),
+        rs.getInt("max_connections"),
+        rs.getObject("rate_per_minute", Integer.class));
+  }
+
+  /**
+   * Every setting's value as {@code mail.setting} gives it (the configured value, else the default
+   * from {@code mail.setting}; Java restates no default), with interval-valued settings also in
+   * seconds as PostgreSQL parses them. Read in one query.
+   */
+  public SettingValues settings() {
+    Map<String, SettingValues.Value> out = new HashMap<>();
+    jdbi.useHandle(h ->
         h.createQuery(
                 """
-                SELECT extract(epoch FROM trim(step)::interval)::float8
-                  FROM unnest(string_to_array(mail.setting('retry_schedule'), ','))
-                       WITH ORDINALITY AS s(step, n)
-                 ORDER BY n
+                SELECT s.name, v.value,
+                       CASE WHEN v.value IS NULL THEN NULL
+                            WHEN s.kind = 'positive_interval'
+                              THEN ARRAY[extract(epoch FROM v.value::interval)::float8]
+                            WHEN s.kind = 'interval_list'
+                              THEN ARRAY(SELECT extract(epoch FROM trim(x)::interval)::float8
+                                           FROM unnest(string_to_array(v.value, ','))
+                                                WITH ORDINALITY AS u(x, n)
+                                          ORDER BY n)
+                       END AS seconds
+                  FROM mail.setting s CROSS JOIN LATERAL (SELECT mail.setting(s.name) AS value) v
                 """)
-            .mapTo(Double.class)
+            .map((rs, ctx) -> {
+              java.sql.Array seconds = rs.getArray("seconds");
+              List<Double> list = new ArrayList<>();
+              if (seconds != null) {
+                for (Object o : (Object[]) seconds.getArray()) {
+                  list.add(((Number) o).doubleValue());
+                }
+              }
+              return out.put(
+                  rs.getString("name"),
+                  new SettingValues.Value(rs.getString("value"), seconds == null ? null : list));
+            })
             .list());
+    return new SettingValues(out);
   }
 
   /**
@@ -264,7 +298,9 @@ public final class DeliveryStore {
 
   /**
    * Writes several records in one transaction and one statement, returning for each whether its
-   * lease was still held. Notifications to senders are queued in the same transaction.
+   * lease was still held. Notifications to senders are queued in the same transaction, each behind
+   * a savepoint: one that cannot be queued is logged as {@code notification_failed} and never
+   * undoes the results.
    */
   public List<Boolean> recordAll(List<DeliveryRecord> records) {
     return jdbi.inTransaction(h -> {
@@ -275,16 +311,53 @@ public final class DeliveryStore {
         out.add(ok);
         String kind = ok ? notificationKind(r) : null;
         if (kind != null) {
-          h.createUpdate(NOTIFY)
-              .bind("kind", kind)
-              .bind("mail", r.mail().id())
-              .bind("now", ts(r.now()))
-              .bind("dispatcher", dispatcher)
-              .execute();
+          notify(h, r, kind);
         }
       }
       return out;
     });
+  }
+
+  private void notify(org.jdbi.v3.core.Handle h, DeliveryRecord r, String kind) {
+    String savepoint = "notify_" + r.mail().id();
+    h.savepoint(savepoint);
+    try {
+      h.createUpdate(NOTIFY)
+          .bind("kind", kind)
+          .bind("mail", r.mail().id())
+          .bind("now", ts(r.now()))
+          .bind("dispatcher", dispatcher)
+          .execute();
+      h.release(savepoint);
+    } catch (RuntimeException e) {
+      h.rollbackToSavepoint(savepoint);
+      log.warn(
+          "mail {}: the {} notification could not be queued: {}",
+          r.mail().id(),
+          kind,
+          e.toString());
+      h.createUpdate(
+              """
+              INSERT INTO mail.event_log (mail_id, logged_at, event, reply_text, dispatcher,
+                                          created_by)
+              SELECT id, :now, 'notification_failed', :text, :dispatcher, created_by
+                FROM mail.outbox WHERE id = :mail
+              """)
+          .bind("mail", r.mail().id())
+          .bind("now", ts(r.now()))
+          .bind("text", kind + " notification could not be queued: " + rootMessage(e))
+          .bind("dispatcher", dispatcher)
+          .execute();
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    String m = t.getMessage();
+    return m == null ? t.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
   }
 
   private static String notificationKind(DeliveryRecord r) {
@@ -292,9 +365,10 @@ public final class DeliveryStore {
     if (f == null || r.mail().isNotification()) {
       return null;
     }
-    if (FAILED.contains(f.status())) {
-      return "failure";
-    }
-    return f.status().equals("retrying") ? "delay" : null;
+    return switch (f.status()) {
+      case FAILED, PARTIALLY_SENT -> "failure";
+      case RETRYING -> "delay";
+      case SENT, QUEUED, SENDING, CANCELLED -> null;
+    };
   }
 }

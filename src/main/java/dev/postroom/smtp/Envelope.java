@@ -29,6 +29,19 @@ public record Envelope(String reversePath, List<String> recipients, DsnRequest d
     }
   }
 
+  /**
+   * Why {@code address} cannot go on a MAIL or RCPT command line (spaces, angle brackets, control
+   * characters, no {@code @}), or null when it can.
+   */
+  public static String problem(String address) {
+    try {
+      Addresses.check("address", address);
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+  }
+
   public Envelope(String reversePath, List<String> recipients) {
     this(reversePath, recipients, null);
   }

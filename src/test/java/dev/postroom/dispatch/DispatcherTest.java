@@ -8,7 +8,9 @@ import dev.postroom.outbox.ClaimStore;
 import dev.postroom.outbox.ClaimedMail;
 import dev.postroom.outbox.DeliveryRecord;
 import dev.postroom.outbox.DeliveryStore;
+import dev.postroom.outbox.MailStatus;
 import dev.postroom.outbox.RecipientResult;
+import dev.postroom.outbox.RecipientStatus;
 import dev.postroom.testing.ManualClock;
 import dev.postroom.testing.TestDatabase;
 import java.io.IOException;
@@ -232,9 +234,10 @@ class DispatcherTest {
                 ghost.get(0),
                 clock.instant(),
                 List.of(
-                    new RecipientResult(rid, "failed", 550, "5.0.0", "late", "rcpt", "x", null)),
+                    new RecipientResult(
+                        rid, RecipientStatus.FAILED, 550, "5.0.0", "late", "rcpt", "x", null)),
                 List.of(),
-                new DeliveryRecord.Finish("failed", null, null, 550, "5.0.0", "late")));
+                new DeliveryRecord.Finish(MailStatus.FAILED, null, null, 550, "5.0.0", "late")));
     assertThat(held).isFalse();
     assertThat(mail.mail(id).status()).isEqualTo("sent");
     assertThat(mail.recipients(id)).extracting(Rcpt::status).containsExactly("delivered");

@@ -52,8 +52,7 @@ class DataReplyTest {
     assertThat(o.reply().code()).isEqualTo(451);
     assertThat(o.reply().text()).contains("250 2.0.0 ok").contains("354");
     assertThat(received())
-        .isEqualTo(
-            EHLO + MAIL + "RCPT TO:<a@example.org>\r\nDATA\r\n" + "RSET\r\n" + "QUIT\r\n");
+        .isEqualTo(EHLO + MAIL + "RCPT TO:<a@example.org>\r\nDATA\r\n" + "RSET\r\n" + "QUIT\r\n");
   }
 
   @Test
@@ -86,8 +85,7 @@ class DataReplyTest {
     assertThat(result.outcomes().get(1).stage()).isEqualTo(Stage.DATA);
     assertThat(server.sessions().get(0).messages()).hasSize(1);
     assertThat(received())
-        .endsWith(
-            ".\r\n" + MAIL + "RCPT TO:<b@example.org>\r\nDATA\r\n" + "RSET\r\n" + "QUIT\r\n");
+        .endsWith(".\r\n" + MAIL + "RCPT TO:<b@example.org>\r\nDATA\r\n" + "RSET\r\n" + "QUIT\r\n");
   }
 
   @Test
@@ -101,8 +99,7 @@ class DataReplyTest {
     assertThat(result.cutOff()).hasSize(2);
     assertThat(result.connectionFailure()).isNotNull();
     assertThat(received())
-        .isEqualTo(
-            EHLO + MAIL + "RCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+        .isEqualTo(EHLO + MAIL + "RCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
   }
 
   @Test

@@ -88,9 +88,7 @@ class ReplyParserTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {
-        "", "25", "2x0 ok", "abc def", "250x ok", "600 no", "199 no", "250_ok", " 250 ok"
-      })
+      strings = {"", "25", "2x0 ok", "abc def", "250x ok", "600 no", "199 no", "250_ok", " 250 ok"})
   void malformedLinesAreRefusedQuotingTheLine(String line) {
     assertThatThrownBy(() -> ReplyParser.parse(List.of(line)))
         .isInstanceOf(ReplySyntaxException.class)
