@@ -54,6 +54,7 @@ public final class Main {
     account.addSubcommand(new AccountListCommand(ctx));
     account.addSubcommand(new AccountTestCommand(ctx));
     cli.addSubcommand(account);
+    cli.addSubcommand(new WebCommand(ctx));
     cli.addSubcommand(new DemoCommand(ctx));
     cli.setOut(new PrintWriter(ctx.out, true));
     cli.setErr(new PrintWriter(ctx.err, true));
