@@ -14,6 +14,7 @@ final class Chart {
   static final int PLOT_HEIGHT = 150;
   static final int TOP = 16;
   static final int LABEL_SPACE = 40;
+  static final int LEFT = 16;
 
   record Segment(String css, int x, int y, int width, int height) {}
 
@@ -32,6 +33,7 @@ final class Chart {
   final int height = TOP + PLOT_HEIGHT + 20;
   final int baseline = TOP + PLOT_HEIGHT;
   final int labelX;
+  final int left = LEFT;
   final int labelY = TOP + PLOT_HEIGHT + 14;
 
   Chart(List<Minute> minutes) {
@@ -39,12 +41,12 @@ final class Chart {
     delivered = minutes.stream().mapToInt(Minute::delivered).sum();
     deferred = minutes.stream().mapToInt(Minute::deferred).sum();
     failed = minutes.stream().mapToInt(Minute::failed).sum();
-    plotWidth = minutes.size() * BAR;
+    plotWidth = LEFT + minutes.size() * BAR;
     width = plotWidth + LABEL_SPACE;
     labelX = plotWidth + 6;
     for (int i = 0; i < minutes.size(); i++) {
       Minute m = minutes.get(i);
-      int x = i * BAR + GAP / 2;
+      int x = LEFT + i * BAR + GAP / 2;
       List<Segment> segments = new ArrayList<>();
       int top = baseline;
       int[] values = {m.delivered(), m.deferred(), m.failed()};
