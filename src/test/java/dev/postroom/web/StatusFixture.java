@@ -93,6 +93,8 @@ final class StatusFixture implements AutoCloseable {
                 + sql(RELAY_PASSWORD)
                 + "',"
                 + " from_address => 'relay@example.com')");
+        // keep the 550 address off the suppression list, so that retry has a recipient to re-queue
+        st.execute("SELECT mail.configure('suppress_hard_bounces', 'false')");
         st.execute("SELECT mail.add_profile(name => 'main', is_default => true)");
         st.execute("SELECT mail.add_profile_account('main', 'capture', 1)");
         ids = new long[4];
