@@ -1,17 +1,21 @@
 package dev.postroom.cli;
 
+import dev.postroom.app.DatabaseWait;
 import dev.postroom.app.DispatcherRuntime;
 import dev.postroom.app.QueueGauges;
+import dev.postroom.config.DatabaseConfig;
 import dev.postroom.dispatch.Dispatcher;
 import dev.postroom.dispatch.DispatcherConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -82,29 +86,56 @@ final class RunCommand implements Callable<Integer> {
       description = "Address for --metrics-port (default: ${DEFAULT-VALUE}).")
   String metricsBind = "0.0.0.0";
 
+  @Option(
+      names = "--max-database-wait",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = {
+        "Longest pause between tries while PostgreSQL is unreachable at start (default: 30s).",
+        "Without --until-idle the dispatcher waits for the database, e.g. during a failover."
+      })
+  Duration maxDatabaseWait = DatabaseWait.MAX_BACKOFF;
+
   RunCommand(CliContext ctx) {
     this.ctx = ctx;
     this.global = new GlobalOptions(ctx);
   }
 
   @Override
-  public Integer call() throws IOException, InterruptedException {
+  public Integer call() throws IOException, InterruptedException, SQLException {
     ctx.logging();
     DispatcherConfig config = config();
     InetSocketAddress metrics = metricsAddress();
-    DispatcherRuntime runtime =
-        DispatcherRuntime.create(
-            ctx.database(), config, metrics, QueueGauges.DEFAULT_INTERVAL, Clock.systemUTC());
+    DatabaseConfig database = ctx.database();
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicReference<DispatcherRuntime> running = new AtomicReference<>();
     Thread hook =
         new Thread(
             () -> {
               log.info("dispatcher {} stopping", config.name());
-              runtime.close();
+              DispatcherRuntime r = running.get();
+              if (r != null) {
+                r.close();
+              }
               stopped.countDown();
             },
             "postroom-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    // A long-running dispatcher outlives database outages, including one at its own start (a
+    // failover in progress); --until-idle is a one-shot job and fails fast instead.
+    if (!untilIdle && !DatabaseWait.until(database, stopped, maxDatabaseWait)) {
+      return Main.OK;
+    }
+    DispatcherRuntime runtime;
+    try {
+      runtime =
+          DispatcherRuntime.create(
+              database, config, metrics, QueueGauges.DEFAULT_INTERVAL, Clock.systemUTC());
+    } catch (IOException | RuntimeException e) {
+      removeHook(hook);
+      throw e;
+    }
+    running.set(runtime);
     Dispatcher dispatcher = runtime.dispatcher();
     try (ProgressReporter progress =
         new ProgressReporter(dispatcher, runtime.queue(), ctx.env.terminal() ? ctx.out : null)) {

@@ -1,5 +1,6 @@
 package dev.postroom.cli;
 
+import dev.postroom.config.DatabaseConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -9,6 +10,7 @@ import java.sql.Statement;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(
@@ -26,6 +28,14 @@ final class StatusCommand implements Callable<Integer> {
   @Parameters(arity = "0..1", paramLabel = "MAIL_ID", description = "A mail id from send.")
   Long mailId;
 
+  @Option(
+      names = "--read-replica",
+      description = {
+        "Read from a replica where the URL lists one (targetServerType=preferSecondary), to keep",
+        "the load off the primary; the figures may lag it by the replication delay."
+      })
+  boolean readReplica;
+
   StatusCommand(CliContext ctx) {
     this.ctx = ctx;
     this.global = new GlobalOptions(ctx);
@@ -34,7 +44,11 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws SQLException {
     ctx.logging();
-    try (Connection c = ctx.database().connect()) {
+    DatabaseConfig database = ctx.database();
+    if (readReplica) {
+      database = database.withParameter("targetServerType", "preferSecondary");
+    }
+    try (Connection c = database.connect()) {
       if (mailId == null) {
         summary(c);
       } else {

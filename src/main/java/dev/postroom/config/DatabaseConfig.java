@@ -231,6 +231,16 @@ public record DatabaseConfig(
     return new DatabaseConfig(hosts, name, user, password, parameters, source);
   }
 
+  /**
+   * The same connection with one pgjdbc parameter set (replacing any value it had), e.g. {@code
+   * targetServerType=preferSecondary} for a read that may go to a replica.
+   */
+  public DatabaseConfig withParameter(String name, String value) {
+    Map<String, String> changed = new LinkedHashMap<>(parameters);
+    changed.put(name, value);
+    return new DatabaseConfig(hosts, database, user, password, changed, source);
+  }
+
   /** A JDBC URL without user or password; pass those with {@link #connectionProperties()}. */
   public String jdbcUrl() {
     StringBuilder url = new StringBuilder("jdbc:postgresql://");
