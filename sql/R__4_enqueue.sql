@@ -228,7 +228,10 @@ BEGIN
           FROM mail.parse_addresses(l.list, l.field) WITH ORDINALITY AS p (address, display_name, domain, pos)
          WHERE l.list ~ '[,;"<>]' OR NOT mail.is_valid_address(btrim(l.list))
       ) a
+      -- list mail also skips addresses unsubscribed from its profile's list mail
       LEFT JOIN mail.suppression s ON s.address = lower(a.address)
+                                  AND (s.profile_id IS NULL OR s.profile_id = n.profile_id)
+                                  AND (s.kind <> 'unsubscribe' OR n.list_unsubscribe)
      ORDER BY n.id, lower(a.address), a.ord, a.pos
   ), inserted AS (
     INSERT INTO mail.recipient (mail_id, kind, address, display_name, domain, status, created_by)
@@ -367,6 +370,8 @@ CREATE TRIGGER attachment_before_insert BEFORE INSERT ON mail.attachment
 
 DROP FUNCTION IF EXISTS mail.send(text, text, text, text, text, text, text, text, text, text, text, jsonb,
                                   mail.attachment_in[], timestamptz, int, text);
+DROP FUNCTION IF EXISTS mail.send(text, text, text, text, text, text, text, text, text, text, text, jsonb,
+                                  mail.attachment_in[], timestamptz, int, text, text, jsonb);
 CREATE OR REPLACE FUNCTION mail.send(
   recipients text,
   subject text DEFAULT NULL,
@@ -385,7 +390,8 @@ CREATE OR REPLACE FUNCTION mail.send(
   priority int DEFAULT 0,
   idempotency_key text DEFAULT NULL,
   template_name text DEFAULT NULL,
-  template_data jsonb DEFAULT NULL
+  template_data jsonb DEFAULT NULL,
+  list_unsubscribe boolean DEFAULT false
 ) RETURNS bigint
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -394,10 +400,12 @@ DECLARE
 BEGIN
   INSERT INTO mail.outbox (recipients, subject, body, body_format, profile_name, copy_recipients,
                            blind_copy_recipients, from_address, reply_to, importance, sensitivity,
-                           headers, send_at, priority, idempotency_key, template_name, template_data)
+                           headers, send_at, priority, idempotency_key, template_name, template_data,
+                           list_unsubscribe)
   VALUES (send.recipients, send.subject, send.body, send.body_format, send.profile_name, send.copy_recipients,
           send.blind_copy_recipients, send.from_address, send.reply_to, send.importance, send.sensitivity,
-          send.headers, send.send_at, send.priority, send.idempotency_key, send.template_name, send.template_data)
+          send.headers, send.send_at, send.priority, send.idempotency_key, send.template_name, send.template_data,
+          coalesce(send.list_unsubscribe, false))
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id INTO new_id;
   IF new_id IS NULL THEN

@@ -66,6 +66,12 @@ BEGIN
           RAISE invalid_parameter_value;
         END IF;
         result := array_to_string(items, ',');
+      WHEN 'url' THEN
+        result := rtrim(btrim(value), '/');
+        IF result !~ '^https?://[A-Za-z0-9.:\[\]-]+(/[^\s?#<>"]*)?$' THEN RAISE invalid_parameter_value; END IF;
+      WHEN 'address' THEN
+        result := btrim(value);
+        IF NOT mail.is_valid_address(result) THEN RAISE invalid_parameter_value; END IF;
       ELSE
         RAISE EXCEPTION 'setting % has unknown kind %', name, kind;
     END CASE;
@@ -348,8 +354,8 @@ BEGIN
   IF addr IS NULL OR (SELECT count(*) FROM mail.parse_addresses(address, 'address')) <> 1 THEN
     RAISE EXCEPTION 'suppress needs exactly one address: %', address USING ERRCODE = 'MA002';
   END IF;
-  INSERT INTO mail.suppression AS s (address, reason) VALUES (addr, reason)
-  ON CONFLICT ON CONSTRAINT suppression_pkey DO UPDATE SET reason = EXCLUDED.reason
+  INSERT INTO mail.suppression AS s (address, reason, kind) VALUES (addr, reason, 'manual')
+  ON CONFLICT ON CONSTRAINT suppression_address_profile DO UPDATE SET reason = EXCLUDED.reason
   RETURNING (xmax = 0) INTO inserted;
   RETURN inserted;
 END

@@ -63,7 +63,8 @@ SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
 CREATE OR REPLACE VIEW mail.suppressed_addresses WITH (security_invoker = true) AS
 SELECT s.address, s.reason, s.created_at, s.created_by, s.mail_id,
        o.subject AS mail_subject,
-       r.reply_code, r.enhanced_code, r.reply_text
+       r.reply_code, r.enhanced_code, r.reply_text,
+       s.kind, s.profile_id, (SELECT p.name FROM mail.profile p WHERE p.id = s.profile_id) AS profile_name
   FROM mail.suppression s
   LEFT JOIN mail.outbox o ON o.id = s.mail_id
   LEFT JOIN LATERAL (

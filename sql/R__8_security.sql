@@ -25,7 +25,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mail TO mail_admin;
 GRANT SELECT ON mail.outbox, mail.recipient, mail.attachment, mail.event_log TO mail_sender;
 GRANT INSERT (recipients, copy_recipients, blind_copy_recipients, subject, body, body_format,
               profile_name, from_address, reply_to, importance, sensitivity, headers, send_at,
-              priority, idempotency_key, template_name, template_data)
+              priority, idempotency_key, template_name, template_data, list_unsubscribe)
   ON mail.outbox TO mail_sender;
 GRANT INSERT (mail_id, filename, content_type, content, content_id) ON mail.attachment TO mail_sender;
 GRANT SELECT ON mail.profile, mail.profile_account, mail.setting TO mail_sender;
@@ -34,7 +34,7 @@ GRANT SELECT ON mail.all_items, mail.sent_items, mail.unsent_items, mail.failed_
   TO mail_sender, mail_dispatcher;
 GRANT EXECUTE ON FUNCTION
   mail.send(text, text, text, text, text, text, text, text, text, text, text, jsonb, mail.attachment_in[],
-            timestamptz, int, text, text, jsonb),
+            timestamptz, int, text, text, jsonb, boolean),
   mail.attach(bigint, text, text, bytea, text),
   mail.send_query_results(text, text, text, text, text, text),
   mail.cancel(bigint), mail.retry(bigint), mail.purge(timestamptz, text),
@@ -71,6 +71,10 @@ GRANT EXECUTE ON FUNCTION
   mail.record_throttle(text, boolean, int, text, text), mail.end_throttle(text, interval, interval),
   mail.count_transactions(text[], int[])
   TO mail_dispatcher;
+
+-- DKIM and one-click unsubscribe (issue 15): private keys and the unsubscribe secret are for
+-- admin (above) and dispatcher only; senders see neither, nor the key list.
+GRANT SELECT ON mail.dkim_key, mail.unsubscribe_secret, mail.dkim_keys TO mail_dispatcher;
 
 -- Row security. The schema owner (who runs the triggers that write recipients and events) bypasses it.
 ALTER TABLE mail.outbox ENABLE ROW LEVEL SECURITY;

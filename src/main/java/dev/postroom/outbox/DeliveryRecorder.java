@@ -75,7 +75,7 @@ final class DeliveryRecorder {
           FROM results u JOIN mail.recipient r ON r.id = u.id AND r.mail_id = u.mail_id
          CROSS JOIN policy
          WHERE u.status = 'failed' AND policy.suppress AND u.enhanced = ANY (policy.codes)
-        ON CONFLICT (address) DO NOTHING),
+        ON CONFLICT (address, profile_id) DO NOTHING),
       events AS (
         INSERT INTO mail.event_log (mail_id, recipient_id, logged_at, event, account_name,
                                     remote_host, smtp_stage, reply_code, enhanced_code,
