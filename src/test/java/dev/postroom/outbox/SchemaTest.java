@@ -20,7 +20,9 @@ class SchemaTest {
   @Order(2)
   void migratingTwiceAppliesNothingTheSecondTime() {
     Schema.migrate(db.dataSource());
-    assertThat(Schema.migrate(db.dataSource()).migrationsExecuted).isZero();
+    // the grants file carries ${flyway:timestamp} and is re-applied on purpose; nothing else may be
+    assertThat(Schema.migrate(db.dataSource()).migrations)
+        .allSatisfy(m -> assertThat(m.filepath).endsWith("R__8_security.sql"));
     int schemas =
         db.jdbi()
             .withHandle(h ->
