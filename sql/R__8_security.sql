@@ -1,7 +1,10 @@
 -- Privileges and row security: mail_sender sees and changes only its own mails, mail_admin and
 -- mail_dispatcher see everything, nobody else sees anything, and only admin and dispatcher read passwords.
--- Re-applied on every migrate (${flyway:timestamp}), after every other file, so that a function or
--- table another file (re)creates never keeps PostgreSQL's default privileges.
+-- Runs after every other file (R__7x and before sort first).
+
+-- A function another file creates later (before this file runs again) is not executable by
+-- everyone, as PostgreSQL's default would make it.
+ALTER DEFAULT PRIVILEGES IN SCHEMA mail REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- Start from nothing, so that a privilege an older version granted and this one does not is gone.
 REVOKE ALL ON ALL TABLES IN SCHEMA mail FROM PUBLIC, mail_sender, mail_admin, mail_dispatcher;
