@@ -109,8 +109,7 @@ final class Pages {
   private Response overview(Session s, Connection c) throws SQLException {
     Map<String, Object> queue = StatusQueries.queue(c);
     List<Map<String, Object>> counts = new ArrayList<>();
-    for (String status :
-        List.of("queued", "sending", "retrying", "sent", "partially_sent", "failed", "cancelled")) {
+    for (String status : StatusQueries.STATUSES) {
       counts.add(Map.of("name", status, "value", queue.get(status)));
     }
     Map<String, Object> model = model(s, "Overview");
@@ -141,8 +140,7 @@ final class Pages {
     model.put("navMails", true);
     model.put("q", q);
     List<Map<String, Object>> statuses = new ArrayList<>();
-    for (String name :
-        List.of("queued", "sending", "retrying", "sent", "partially_sent", "failed", "cancelled")) {
+    for (String name : StatusQueries.STATUSES) {
       statuses.add(Map.of("name", name, "selected", name.equals(status)));
     }
     model.put("statuses", statuses);

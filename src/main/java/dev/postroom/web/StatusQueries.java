@@ -16,8 +16,11 @@ import java.util.Set;
  */
 final class StatusQueries {
   static final int PAGE_SIZE = 50;
-  static final Set<String> STATUSES =
-      Set.of("queued", "sending", "retrying", "sent", "partially_sent", "failed", "cancelled");
+
+  /** mail.mail_status, in the order of a mail's life. */
+  static final List<String> STATUSES =
+      List.of("queued", "sending", "retrying", "sent", "partially_sent", "failed", "cancelled");
+
   static final Set<String> RETRYABLE = Set.of("failed", "partially_sent", "cancelled");
   static final Set<String> CANCELLABLE = Set.of("queued", "retrying");
 

@@ -25,6 +25,17 @@ class DatabaseConfigTest {
   }
 
   @Test
+  void aServerCountsAsChosenByDbByPostroomDbUrlOrAnyLibpqVariableButNotByOtherVariables() {
+    assertThat(DatabaseConfig.chosen(null, env(Map.of("HOME", "/root", "PATH", "/bin")))).isFalse();
+    assertThat(DatabaseConfig.chosen(" ", env(Map.of("PGHOST", "")))).isFalse();
+    assertThat(DatabaseConfig.chosen("jdbc:postgresql://db/app", env(Map.of()))).isTrue();
+    assertThat(DatabaseConfig.chosen(null, env(Map.of("POSTROOM_DB_URL", "postgresql://db/app"))))
+        .isTrue();
+    assertThat(DatabaseConfig.chosen(null, env(Map.of("PGPORT", "5433")))).isTrue();
+    assertThat(DatabaseConfig.chosen(null, env(Map.of("PGUSER", "ann")))).isTrue();
+  }
+
+  @Test
   void libpqVariablesChooseHostPortDatabaseUserAndPassword() {
     DatabaseConfig config =
         DatabaseConfig.resolve(
