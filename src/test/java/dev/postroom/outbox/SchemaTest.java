@@ -20,9 +20,7 @@ class SchemaTest {
   @Order(2)
   void migratingTwiceAppliesNothingTheSecondTime() {
     Schema.migrate(db.dataSource());
-    // the grants file carries ${flyway:timestamp} and is re-applied on purpose; nothing else may be
-    assertThat(Schema.migrate(db.dataSource()).migrations)
-        .allSatisfy(m -> assertThat(m.filepath).endsWith("R__8_security.sql"));
+    assertThat(Schema.migrate(db.dataSource()).migrationsExecuted).isZero();
     int schemas =
         db.jdbi()
             .withHandle(h ->
