@@ -2,10 +2,8 @@ package dev.postroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.icegreen.greenmail.configuration.GreenMailConfiguration;
-import com.icegreen.greenmail.junit5.GreenMailExtension;
-import com.icegreen.greenmail.util.ServerSetupTest;
 import dev.postroom.cli.demo.CaptureSmtpServer;
+import dev.postroom.smtp.testserver.TestCertificate;
 import dev.postroom.testing.TestDatabase;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -16,16 +14,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class AccountTestCommandTest {
   @RegisterExtension static final TestDatabase db = new TestDatabase();
 
-  @RegisterExtension
-  static final GreenMailExtension smtps =
-      new GreenMailExtension(ServerSetupTest.SMTPS)
-          .withConfiguration(GreenMailConfiguration.aConfig().withUser("ann", "s3cret"));
-
   private static CaptureSmtpServer plain;
+
+  /** Implicit TLS with AUTH for ann on a free port (a fixed port collides with parallel runs). */
+  private static CaptureSmtpServer smtps;
 
   @BeforeAll
   static void accounts() throws Exception {
     plain = CaptureSmtpServer.start(Map.of());
+    smtps =
+        CaptureSmtpServer.start(
+            CaptureSmtpServer.options()
+                .implicitTls(TestCertificate.get().serverContext())
+                .credentials("ann", "s3cret"));
     db.jdbi()
         .useHandle(h -> {
           h.execute(
@@ -39,18 +40,19 @@ class AccountTestCommandTest {
               "SELECT mail.add_account(name => 'secure', host => '127.0.0.1', port => ?,"
                   + " tls => 'implicit', tls_verify => false, username => 'ann',"
                   + " password => 's3cret', from_address => 'ann@example.com')",
-              ServerSetupTest.SMTPS.getPort());
+              smtps.port());
           h.execute(
               "SELECT mail.add_account(name => 'wrong', host => '127.0.0.1', port => ?,"
                   + " tls => 'implicit', tls_verify => false, username => 'ann',"
                   + " password => 'guess', from_address => 'ann@example.com')",
-              ServerSetupTest.SMTPS.getPort());
+              smtps.port());
         });
   }
 
   @AfterAll
   static void stop() {
     plain.close();
+    smtps.close();
   }
 
   @Test
