@@ -26,10 +26,13 @@ BEGIN
     IF h.key !~ '^[!-9;-~]+$' THEN
       RAISE EXCEPTION 'invalid header name: %', h.key USING ERRCODE = 'MA011';
     END IF;
+    -- Set by Postroom, or by the servers on the way (trace and authentication results, signatures):
+    -- a sender giving them could forge provenance.
     IF lower(h.key) IN ('from', 'to', 'cc', 'bcc', 'message-id', 'date', 'mime-version', 'subject',
-                        'reply-to', 'return-path')
-       OR lower(h.key) LIKE 'content-%' THEN
-      RAISE EXCEPTION 'header % is set by Postroom and cannot be given in headers', h.key
+                        'reply-to', 'return-path', 'sender', 'received', 'dkim-signature',
+                        'authentication-results', 'received-spf')
+       OR lower(h.key) LIKE 'content-%' OR lower(h.key) LIKE 'resent-%' OR lower(h.key) LIKE 'arc-%' THEN
+      RAISE EXCEPTION 'header % is set by Postroom or by the servers on the way and cannot be given in headers', h.key
         USING ERRCODE = 'MA011';
     END IF;
     IF jsonb_typeof(h.value) NOT IN ('string', 'number', 'boolean') THEN
@@ -43,6 +46,17 @@ BEGIN
 END
 $$;
 
+-- How many addresses an address list gives (blank items do not count): one pass of the list parser's
+-- item pattern, so that an oversized list is refused before it is parsed address by address.
+CREATE OR REPLACE FUNCTION mail.count_addresses(list text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+           WHEN list IS NULL OR list !~ '[^\s,;]' THEN 0
+           WHEN list !~ '[,;]' THEN 1
+           ELSE regexp_count(list, '(?:"(?:[^"\\]|\\.)*"|<[^<>]*>|[^,;"<>[:space:]])(?:"(?:[^"\\]|\\.)*"|<[^<>]*>|[^,;"<>])*')
+         END
+$$;
+
 -- BEFORE INSERT on mail.outbox, as the inserting user: validates one mail and fills what Postroom owns.
 CREATE OR REPLACE FUNCTION mail.outbox_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -53,11 +67,20 @@ DECLARE
   domain text;
   wanted_name text := NEW.profile_name;
   wanted_id int := NEW.profile_id;
+  given int;
 BEGIN
   IF coalesce(NEW.recipients, '') || coalesce(NEW.copy_recipients, '')
      || coalesce(NEW.blind_copy_recipients, '') !~ '[^\s,;]' THEN
     RAISE EXCEPTION 'no recipients: recipients, copy_recipients and blind_copy_recipients are all empty'
       USING ERRCODE = 'MA001';
+  END IF;
+  IF NEW.recipients ~ '[,;]' OR NEW.copy_recipients ~ '[,;]' OR NEW.blind_copy_recipients ~ '[,;]' THEN
+    given := mail.count_addresses(NEW.recipients) + mail.count_addresses(NEW.copy_recipients)
+             + mail.count_addresses(NEW.blind_copy_recipients);
+    IF given > current_setting('postroom.max_recipients')::int THEN
+      RAISE EXCEPTION 'mail has % recipients, more than max_recipients (%)', given,
+        current_setting('postroom.max_recipients') USING ERRCODE = 'MA007';
+    END IF;
   END IF;
   IF num_nonnulls(NEW.template_name, NEW.template_data, NEW.template_subject, NEW.template_body) > 0 THEN
     NEW := mail.outbox_apply_template(NEW); -- sql/R__7b_templates.sql
@@ -125,9 +148,14 @@ BEGIN
     PERFORM mail.check_header_value(NEW.message_id, 'message_id');
   END IF;
 
+  -- Everything the sender stores counts: subject, body, address lists (with display names), extra
+  -- headers; attachments add theirs in mail.attachment_before_insert.
   NEW.size_bytes := coalesce(octet_length(NEW.subject), 0) + coalesce(octet_length(NEW.body), 0)
                     + coalesce(octet_length(NEW.template_subject) + octet_length(NEW.template_body)
                                + octet_length(NEW.template_data::text), 0)
+                    + coalesce(octet_length(NEW.recipients), 0) + coalesce(octet_length(NEW.copy_recipients), 0)
+                    + coalesce(octet_length(NEW.blind_copy_recipients), 0)
+                    + coalesce(octet_length(NEW.from_address), 0) + coalesce(octet_length(NEW.reply_to), 0)
                     + CASE WHEN NEW.headers IS NULL THEN 0 ELSE mail.check_headers(NEW.headers) END;
   IF NEW.size_bytes > max_bytes THEN
     RAISE EXCEPTION 'message of % bytes is over max_message_bytes (%)', NEW.size_bytes, max_bytes
@@ -160,22 +188,26 @@ LANGUAGE plpgsql AS $$
 DECLARE
   lifetime text;
   max_bytes text;
+  max_recipients text;
   profile_id int;
   profile_name text;
   profile_from text;
 BEGIN
-  SELECT st.lifetime, st.max_bytes, p.id, p.name,
+  SELECT st.lifetime, st.max_bytes, st.max_recipients, p.id, p.name,
          (SELECT a.from_address FROM mail.profile_account pa JOIN mail.account a ON a.id = pa.account_id
            WHERE pa.profile_id = p.id ORDER BY pa.sequence LIMIT 1)
-    INTO lifetime, max_bytes, profile_id, profile_name, profile_from
+    INTO lifetime, max_bytes, max_recipients, profile_id, profile_name, profile_from
     FROM (SELECT coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'message_lifetime'),
                           '4 days') AS lifetime,
                  coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'max_message_bytes'),
-                          '26214400') AS max_bytes
-            FROM mail.setting s WHERE s.name IN ('message_lifetime', 'max_message_bytes')) st
+                          '26214400') AS max_bytes,
+                 coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'max_recipients'),
+                          '1000') AS max_recipients
+            FROM mail.setting s WHERE s.name IN ('message_lifetime', 'max_message_bytes', 'max_recipients')) st
     LEFT JOIN mail.profile p ON p.is_default;
   PERFORM set_config('postroom.message_lifetime', lifetime, true),
           set_config('postroom.max_message_bytes', max_bytes, true),
+          set_config('postroom.max_recipients', max_recipients, true),
           set_config('postroom.default_profile_id', coalesce(profile_id::text, ''), true),
           set_config('postroom.default_profile_name', coalesce(profile_name, ''), true),
           set_config('postroom.default_profile_from', coalesce(profile_from, ''), true);
@@ -289,6 +321,7 @@ CREATE OR REPLACE FUNCTION mail.attachment_before_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   ext text;
+  invisible text;
   prohibited text;
   max_bytes bigint;
   mail_status mail.mail_status;
@@ -304,10 +337,20 @@ BEGIN
     RAISE EXCEPTION 'attachment filename must not contain control characters or path separators: %',
       NEW.filename USING ERRCODE = 'MA017';
   END IF;
+  -- Invisible, spacing and direction-changing characters make "invoice.pdf​.exe" look harmless
+  -- and hide an extension from the prohibited list.
+  invisible := substring(NEW.filename FROM
+    '([\u0080-\u009F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB])');
+  IF invisible IS NOT NULL THEN
+    RAISE EXCEPTION 'attachment filename must not contain invisible or direction-changing characters (U+%): %',
+      upper(lpad(to_hex(ascii(invisible)), 4, '0')), NEW.filename USING ERRCODE = 'MA017';
+  END IF;
   NEW.content_type := coalesce(NEW.content_type, 'application/octet-stream');
   PERFORM mail.check_header_value(NEW.content_type, 'attachment content_type');
-  IF NEW.content_type !~ '^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+\s*(;.*)?$' THEN
-    RAISE EXCEPTION 'invalid attachment content_type: %', NEW.content_type USING ERRCODE = 'MA017';
+  -- type/subtype and at most a charset: Postroom writes the name and every other parameter itself.
+  IF NEW.content_type !~* '^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*charset\s*=\s*("?)[A-Za-z0-9!#$%&''*+.^_`{|}~-]+\2)?\s*$' THEN
+    RAISE EXCEPTION 'invalid attachment content_type: % (expected type/subtype, optionally with a charset parameter only)',
+      NEW.content_type USING ERRCODE = 'MA017';
   END IF;
   IF NEW.content_id IS NOT NULL THEN
     PERFORM mail.check_header_value(NEW.content_id, 'attachment content_id');
@@ -328,7 +371,10 @@ BEGIN
 
   NEW.size_bytes := octet_length(NEW.content);
   UPDATE mail.outbox o
-     SET size_bytes = o.size_bytes + (NEW.size_bytes + 2) / 3 * 4 * 78 / 76, updated_at = now()
+     SET size_bytes = o.size_bytes + (NEW.size_bytes + 2) / 3 * 4 * 78 / 76
+                      + 100 + 3 * octet_length(NEW.filename) + octet_length(NEW.content_type)
+                      + coalesce(octet_length(NEW.content_id), 0),
+         updated_at = now()
    WHERE o.id = NEW.mail_id
   RETURNING o.status, o.size_bytes, o.created_by INTO mail_status, mail_size, owner;
   IF NOT FOUND THEN
@@ -406,12 +452,14 @@ BEGIN
           send.blind_copy_recipients, send.from_address, send.reply_to, send.importance, send.sensitivity,
           send.headers, send.send_at, send.priority, send.idempotency_key, send.template_name, send.template_data,
           coalesce(send.list_unsubscribe, false))
-  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  -- Keys are per sender (created_by): another sender's equal key neither conflicts nor shows.
+  ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id INTO new_id;
   IF new_id IS NULL THEN
-    SELECT o.id INTO new_id FROM mail.outbox o WHERE o.idempotency_key = send.idempotency_key;
+    SELECT o.id INTO new_id FROM mail.outbox o
+     WHERE o.created_by = current_user AND o.idempotency_key = send.idempotency_key;
     IF NOT FOUND THEN
-      RAISE EXCEPTION 'idempotency_key % is used by a mail of another sender', send.idempotency_key
+      RAISE EXCEPTION 'idempotency_key % conflicts with a mail this role cannot see', send.idempotency_key
         USING ERRCODE = 'MA015';
     END IF;
     RETURN new_id;

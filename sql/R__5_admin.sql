@@ -100,6 +100,14 @@ BEGIN
 END
 $$;
 
+-- A name for EHLO/HELO as the SMTP client accepts it (RFC 5321 §4.1.4): a domain or an address literal.
+CREATE OR REPLACE FUNCTION mail.is_valid_helo_name(name text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT length(name) <= 255
+     AND (name ~ '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$'
+          OR name ~ '^\[([0-9]{1,3}(\.[0-9]{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\]$')
+$$;
+
 CREATE OR REPLACE FUNCTION mail.add_account(
   name text, host text DEFAULT NULL, port int DEFAULT 587, tls text DEFAULT 'starttls_required',
   tls_verify boolean DEFAULT true, tls_ca_pem text DEFAULT NULL,
@@ -138,10 +146,28 @@ BEGIN
     RAISE EXCEPTION 'account % needs max_connections >= 1 and rate_per_minute NULL or >= 1 (got %, %)',
       name, max_connections, rate_per_minute USING ERRCODE = 'MA016';
   END IF;
+  IF delivery = 'mx' AND (username IS NOT NULL OR password IS NOT NULL OR auth IS NOT NULL) THEN
+    RAISE EXCEPTION 'account % delivers to MX hosts and takes no username, password or auth: credentials are for a relay only',
+      name USING ERRCODE = 'MA016';
+  END IF;
+  IF (username IS NULL) <> (password IS NULL) THEN
+    RAISE EXCEPTION 'account % has a % without a %: give both or neither', name,
+      CASE WHEN username IS NULL THEN 'password' ELSE 'username' END,
+      CASE WHEN username IS NULL THEN 'username' ELSE 'password' END USING ERRCODE = 'MA016';
+  END IF;
   PERFORM mail.check_header_value(display_name, 'display_name');
   PERFORM mail.check_header_value(helo_name, 'helo_name');
+  -- The same rule as the SMTP client's (SmtpSettings): a domain name or an address literal.
+  IF helo_name IS NOT NULL AND NOT mail.is_valid_helo_name(helo_name) THEN
+    RAISE EXCEPTION 'invalid helo_name for account %: % (expected a domain name or an address literal like [192.0.2.1])',
+      name, helo_name USING ERRCODE = 'MA016';
+  END IF;
   PERFORM mail.check_header_value(username, 'username');
-  PERFORM mail.check_header_value(password, 'password');
+  -- A secret is never shown, not even in an error.
+  IF strpos(password, E'\r') > 0 OR strpos(password, E'\n') > 0 THEN
+    RAISE EXCEPTION 'line break in the password of account % (the value is not shown)', name
+      USING ERRCODE = 'MA003';
+  END IF;
   IF from_address IS NOT NULL
      AND (SELECT count(*) FROM mail.parse_addresses(from_address, 'from_address')) <> 1 THEN
     RAISE EXCEPTION 'from_address must be exactly one address: %', from_address USING ERRCODE = 'MA002';

@@ -42,7 +42,8 @@ GRANT EXECUTE ON FUNCTION
   mail.send_query_results(text, text, text, text, text, text),
   mail.cancel(bigint), mail.retry(bigint), mail.purge(timestamptz, text),
   mail.setting(text), mail.parse_addresses(text, text), mail.is_valid_address(text),
-  mail.check_header_value(text, text), mail.check_headers(jsonb), mail.csv_field(text)
+  mail.check_header_value(text, text), mail.check_headers(jsonb), mail.csv_field(text),
+  mail.count_addresses(text)
   TO mail_sender, mail_dispatcher;
 
 -- Templates (sql/R__7b_templates.sql): mail_admin adds and drops them (above); a sender lists them,

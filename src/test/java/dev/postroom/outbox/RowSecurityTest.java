@@ -184,20 +184,30 @@ class RowSecurityTest {
   }
 
   @Test
-  void anIdempotencyKeyOfAnotherSendersMailIsRefused() throws SQLException {
+  void idempotencyKeysArePerSenderAndTellNothingAboutOtherSenders() throws SQLException {
+    long bobs;
     try (Connection c = as(BOB)) {
-      Sql.rows(c, "SELECT mail.send('x@example.com', idempotency_key => 'shared-key')");
+      bobs =
+          (Long) Sql.one(c, "SELECT mail.send('x@example.com', idempotency_key => 'shared-key')");
     }
     try (Connection c = as(ALICE)) {
-      assertThatThrownBy(() ->
-              Sql.rows(c, "SELECT mail.send('y@example.com', idempotency_key => 'shared-key')"))
-          .isInstanceOfSatisfying(
-              PSQLException.class,
-              e -> {
-                assertThat(e.getSQLState()).isEqualTo("MA015");
-                assertThat(e.getServerErrorMessage().getMessage()).contains("shared-key");
-              });
+      long alices =
+          (Long) Sql.one(c, "SELECT mail.send('y@example.com', idempotency_key => 'shared-key')");
+      assertThat(alices).as("a mail of her own, not Bob's id").isNotEqualTo(bobs);
+      assertThat(Sql.one(c, "SELECT mail.send('z@example.com', idempotency_key => 'shared-key')"))
+          .as("her own repeat returns her first mail")
+          .isEqualTo(alices);
+      assertThat(ids(c, "SELECT id FROM mail.outbox WHERE idempotency_key = 'shared-key'"))
+          .containsExactly(alices);
     }
+    assertThat(
+            Sql.rows(
+                db.dataSource(),
+                "SELECT created_by::text AS who, recipients FROM mail.outbox"
+                    + " WHERE idempotency_key = 'shared-key' ORDER BY id"))
+        .containsExactly(
+            Map.of("who", BOB, "recipients", "x@example.com"),
+            Map.of("who", ALICE, "recipients", "y@example.com"));
   }
 
   private static long sendAs(String role, String to, String subject) throws SQLException {
