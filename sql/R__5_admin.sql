@@ -299,7 +299,10 @@ BEGIN
   WITH newly_suppressed AS (
     UPDATE mail.recipient r SET status = 'suppressed', updated_at = now()
      WHERE r.mail_id = mail_id AND r.status IN ('failed', 'deferred', 'pending')
-       AND EXISTS (SELECT 1 FROM mail.suppression s WHERE s.address = lower(r.address))
+       AND EXISTS (SELECT 1 FROM mail.suppression s, mail.outbox o
+                    WHERE o.id = r.mail_id AND s.address = lower(r.address)
+                      AND (s.profile_id IS NULL OR s.profile_id = o.profile_id)
+                      AND (s.kind <> 'unsubscribe' OR o.list_unsubscribe))
     RETURNING r.id)
   INSERT INTO mail.event_log (mail_id, recipient_id, event, reply_text, created_by)
   SELECT mail_id, n.id, 'suppressed', 'address is on the suppression list', owner FROM newly_suppressed n;
