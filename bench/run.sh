@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Postroom's benchmark: installs Postfix's smtp-sink when missing, starts it on a free loopback
-# port, and runs dev.postroom.bench.Benchmark. Arguments pass through (mails=N runs=N big=N).
+# port, and runs dev.postroom.bench.Benchmark. Arguments pass through (mails=N runs=N big=N
+# pairs=N ratioMails=N; only=ratio runs just the headline comparison with the naive dispatcher).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
