@@ -55,6 +55,9 @@ public final class Main {
     account.addSubcommand(new AccountTestCommand(ctx));
     cli.addSubcommand(account);
     cli.addSubcommand(new WebCommand(ctx));
+    CommandLine template = new CommandLine(new TemplateCommand(ctx));
+    template.addSubcommand(new TemplateRenderCommand(ctx));
+    cli.addSubcommand(template);
     cli.addSubcommand(new DemoCommand(ctx));
     cli.setOut(new PrintWriter(ctx.out, true));
     cli.setErr(new PrintWriter(ctx.err, true));

@@ -61,8 +61,10 @@ final class TemplateData {
   static JsonObject parseObject(String json) {
     String text = json == null ? "{}" : json;
     try (JsonParser p = JSON.createParser(text)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw new TemplateException("template data must be a JSON object", null);
+      JsonToken first = p.nextToken();
+      if (first != JsonToken.START_OBJECT) {
+        throw new TemplateException(
+            "template_data must be a JSON object, not " + kind(first) + " (SQLSTATE MA020)", null);
       }
       JsonObject data = (JsonObject) value(p, text);
       if (p.nextToken() != null) {
@@ -74,6 +76,20 @@ final class TemplateData {
     } catch (IOException e) {
       throw new TemplateException("template data could not be read", e);
     }
+  }
+
+  private static String kind(JsonToken token) {
+    if (token == null) {
+      return "nothing";
+    }
+    return switch (token) {
+      case START_ARRAY -> "array";
+      case VALUE_STRING -> "string";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
+      case VALUE_TRUE, VALUE_FALSE -> "boolean";
+      case VALUE_NULL -> "null";
+      default -> token.asString();
+    };
   }
 
   private static Object value(JsonParser p, String text) throws IOException {
