@@ -87,6 +87,9 @@ final class MessageFactory {
       List<DeliveryAttachment> attachments,
       DeliveryAccount account,
       Function<DeliveryAttachment, InputStream> attachmentData) {
+    if (mail.templateError() != null) {
+      throw new IllegalArgumentException(mail.templateError());
+    }
     return new MailMessage(
         from(mail, account),
         addresses(recipients, "to"),

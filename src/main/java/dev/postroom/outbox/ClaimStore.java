@@ -1,5 +1,6 @@
 package dev.postroom.outbox;
 
+import dev.postroom.template.TemplateEngine;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -40,7 +41,8 @@ public final class ClaimStore {
              c.from_address, c.reply_to, c.importance, c.sensitivity, c.message_id,
              c.created_at,
              least(greatest(c.expires_at, '0001-01-01 00:00+00'), '9999-12-31 00:00+00') AS expires_at,
-             c.report_for, c.report_kind, c.created_by,
+             c.report_for, c.report_kind, c.created_by, c.template_name, c.template_subject,
+             c.template_body, c.template_data::text AS template_data,
              (SELECT array_agg(e.key || ': ' || e.value) FROM jsonb_each_text(c.headers) e)
                AS header_lines
         FROM claimed c
@@ -48,6 +50,7 @@ public final class ClaimStore {
       """;
 
   private final Jdbi jdbi;
+  private final TemplateEngine templates = new TemplateEngine();
 
   public ClaimStore(Jdbi jdbi) {
     this.jdbi = jdbi;
@@ -55,14 +58,19 @@ public final class ClaimStore {
 
   /** Claims up to {@code limit} due mails for {@code dispatcher}, leased until now + lease. */
   public List<ClaimedMail> claim(String dispatcher, int limit, Instant now, Duration lease) {
-    return jdbi.inTransaction(h ->
-        h.createQuery(CLAIM)
-            .bind("now", ts(now))
-            .bind("leaseUntil", ts(now.plus(lease)))
-            .bind("limit", limit)
-            .bind("dispatcher", dispatcher)
-            .map((rs, ctx) -> mapClaimed(rs))
-            .list());
+    return jdbi.inTransaction(h -> {
+      ClaimRendering rendering = new ClaimRendering(templates);
+      List<ClaimedMail> claimed =
+          h.createQuery(CLAIM)
+              .bind("now", ts(now))
+              .bind("leaseUntil", ts(now.plus(lease)))
+              .bind("limit", limit)
+              .bind("dispatcher", dispatcher)
+              .map((rs, ctx) -> rendering.render(mapClaimed(rs), rs))
+              .list();
+      rendering.writeBack(h);
+      return claimed;
+    });
   }
 
   /** Pushes the lease of mails still being worked on; returns how many are still held. */

@@ -242,14 +242,13 @@ public final class SmtpPool implements AutoCloseable {
     List<SmtpConnection> stale = new ArrayList<>();
     Instant now = clock.instant();
     synchronized (idle) {
-      idle.removeIf(
-          i -> {
-            boolean old = Duration.between(i.since(), now).compareTo(idleFor) > 0;
-            if (old) {
-              stale.add(i.connection());
-            }
-            return old;
-          });
+      idle.removeIf(i -> {
+        boolean old = Duration.between(i.since(), now).compareTo(idleFor) > 0;
+        if (old) {
+          stale.add(i.connection());
+        }
+        return old;
+      });
     }
     stale.forEach(this::discard);
     return stale.size();
