@@ -64,11 +64,11 @@ public final class WebServer implements AutoCloseable {
     sweeper.scheduleWithFixedDelay(sessions::expire, every, every, TimeUnit.SECONDS);
     server.start();
     log.info(
-        "status page at http://{}:{}/ for {} (sessions end after {} idle)",
+        "status page at http://{}:{}/ for {} (sessions end after {} s idle)",
         server.getAddress().getHostString(),
         server.getAddress().getPort(),
         config.database().hosts().get(0) + "/" + config.database().database(),
-        config.sessionTimeout());
+        config.sessionTimeout().toSeconds());
     return new WebServer(server, executor, sweeper, sessions);
   }
 
