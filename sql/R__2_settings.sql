@@ -27,6 +27,18 @@ INSERT INTO mail.setting (name, default_value, kind, description) VALUES
   ('dns_servers', NULL, 'host_list',
    'DNS servers for MX look-ups (host or host:port, comma-separated); NULL: the system''s.'),
   ('mx_port', '25', 'port',
-   'TCP port for direct delivery to MX hosts.')
+   'TCP port for direct delivery to MX hosts.'),
+  ('smtp_connect_timeout', '30 seconds', 'timeout',
+   'How long opening the TCP connection to an SMTP server may take.'),
+  ('smtp_greeting_timeout', '5 minutes', 'timeout',
+   'How long to wait for the server''s 220 greeting (RFC 5321 4.5.3.2.1).'),
+  ('smtp_command_timeout', '5 minutes', 'timeout',
+   'How long to wait for the whole reply to EHLO/HELO, STARTTLS (and the TLS handshake), AUTH, MAIL, RCPT, RSET and QUIT (QUIT waits at most 10 seconds).'),
+  ('smtp_data_init_timeout', '2 minutes', 'timeout',
+   'How long to wait for the reply to DATA (RFC 5321 4.5.3.2.4).'),
+  ('smtp_data_block_timeout', '3 minutes', 'timeout',
+   'How long each write of message content may take (RFC 5321 4.5.3.2.5).'),
+  ('smtp_data_done_timeout', '10 minutes', 'timeout',
+   'How long to wait for the reply to the final "." (RFC 5321 4.5.3.2.6).')
 ON CONFLICT (name) DO UPDATE
   SET default_value = EXCLUDED.default_value, kind = EXCLUDED.kind, description = EXCLUDED.description;

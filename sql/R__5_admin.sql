@@ -27,6 +27,11 @@ BEGIN
       WHEN 'positive_interval' THEN
         IF value::interval <= interval '0' THEN RAISE invalid_parameter_value; END IF;
         result := btrim(value);
+      WHEN 'timeout' THEN
+        IF value::interval NOT BETWEEN interval '1 second' AND interval '1 hour' THEN
+          RAISE invalid_parameter_value;
+        END IF;
+        result := btrim(value);
       WHEN 'interval_list' THEN
         items := ARRAY(SELECT btrim(x) FROM unnest(string_to_array(value, ',')) x);
         FOREACH item IN ARRAY items LOOP
@@ -76,7 +81,8 @@ BEGIN
         RAISE EXCEPTION 'setting % has unknown kind %', name, kind;
     END CASE;
   EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
-    RAISE EXCEPTION 'invalid value for setting %: % (expected %)', name, value, replace(kind, '_', ' ')
+    RAISE EXCEPTION 'invalid value for setting %: % (expected %)', name, value,
+      CASE kind WHEN 'timeout' THEN 'an interval from 1 second to 1 hour' ELSE replace(kind, '_', ' ') END
       USING ERRCODE = 'MA013';
   END;
   RETURN result;

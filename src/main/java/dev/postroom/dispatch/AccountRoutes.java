@@ -24,9 +24,14 @@ final class AccountRoutes implements AutoCloseable {
   private volatile Map<Integer, List<DeliveryAccount>> byProfile = Map.of();
   private final Map<Integer, Route> routes = new ConcurrentHashMap<>();
   private final Map<String, SmtpPool> mxPools = new ConcurrentHashMap<>();
+  private volatile Timeouts timeouts = Timeouts.defaults();
 
   /** A relay account's pool and limiter, as built from one version of its settings. */
-  record Route(DeliveryAccount account, SmtpPool pool, RateLimiter limiter) {}
+  record Route(DeliveryAccount account, Timeouts timeouts, SmtpPool pool, RateLimiter limiter) {
+    boolean builtFor(DeliveryAccount wanted, Timeouts wantedTimeouts) {
+      return account.equals(wanted) && timeouts.equals(wantedTimeouts);
+    }
+  }
 
   AccountRoutes(Clock clock) {
     this.clock = clock;
@@ -34,6 +39,21 @@ final class AccountRoutes implements AutoCloseable {
 
   void refresh(Map<Integer, List<DeliveryAccount>> accountsByProfile) {
     byProfile = Map.copyOf(accountsByProfile);
+  }
+
+  /**
+   * The SMTP timeouts from the settings ({@code smtp_*_timeout}): sessions opened from now on use
+   * them; relay pools are rebuilt on their next use and idle MX pools are closed.
+   */
+  void timeouts(Timeouts value) {
+    if (value.equals(timeouts)) {
+      return;
+    }
+    timeouts = value;
+    synchronized (routes) {
+      mxPools.values().forEach(SmtpPool::close);
+      mxPools.clear();
+    }
   }
 
   /** The profile's accounts in failover order (empty for an unknown profile). */
@@ -47,19 +67,21 @@ final class AccountRoutes implements AutoCloseable {
    * @throws AccountConfigException when its settings cannot be used
    */
   Route route(DeliveryAccount account) {
+    Timeouts wanted = timeouts;
     Route current = routes.get(account.id());
-    if (current != null && current.account().equals(account)) {
+    if (current != null && current.builtFor(account, wanted)) {
       return current;
     }
     synchronized (routes) {
       current = routes.get(account.id());
-      if (current != null && current.account().equals(account)) {
+      if (current != null && current.builtFor(account, wanted)) {
         return current;
       }
       Route fresh =
           new Route(
               account,
-              AccountSmtp.relayPool(account, settings(account)),
+              wanted,
+              AccountSmtp.relayPool(account, settings(account, wanted)),
               account.ratePerMinute() == null
                   ? null
                   : new RateLimiter(account.ratePerMinute(), clock));
@@ -80,18 +102,20 @@ final class AccountRoutes implements AutoCloseable {
     TlsMode mode = AccountSmtp.tlsMode(account);
     boolean verify = account.tlsVerify() && mode != TlsMode.STARTTLS && mode != TlsMode.NONE;
     String host = verify ? hostName : address.getHostAddress();
-    String key = account.id() + "|" + host + "|" + port + "|" + account.hashCode();
+    Timeouts wanted = timeouts;
+    String key =
+        account.id() + "|" + host + "|" + port + "|" + account.hashCode() + "|" + wanted.hashCode();
     SmtpPool existing = mxPools.get(key);
     if (existing != null) {
       return existing;
     }
-    SmtpSettings settings = settings(account).withTlsVerify(verify);
+    SmtpSettings settings = settings(account, wanted).withTlsVerify(verify);
     return mxPools.computeIfAbsent(
         key, k -> AccountSmtp.mxPool(account, new SmtpEndpoint(host, port, mode), settings));
   }
 
-  private SmtpSettings settings(DeliveryAccount account) {
-    return AccountSmtp.settings(account, defaultHeloName, Timeouts.defaults());
+  private SmtpSettings settings(DeliveryAccount account, Timeouts wanted) {
+    return AccountSmtp.settings(account, defaultHeloName, wanted);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.postroom.dispatch;
 
 import dev.postroom.mx.MxSettings;
 import dev.postroom.outbox.SettingValues;
+import dev.postroom.smtp.Timeouts;
 import java.time.Duration;
 import java.util.List;
 import java.util.random.RandomGenerator;
@@ -13,13 +14,15 @@ import java.util.random.RandomGenerator;
  *
  * @param maxAttempts null: bounded by the message lifetime only
  * @param leaseDuration never below {@link #MIN_LEASE}, a floor that keeps leases renewable
+ * @param smtpTimeouts from {@code smtp_connect_timeout} … {@code smtp_data_done_timeout}
  */
 record DispatchSettings(
     List<Duration> retrySchedule,
     Integer maxAttempts,
     Duration leaseDuration,
     MxSettings mxSettings,
-    int mxPort) {
+    int mxPort,
+    Timeouts smtpTimeouts) {
 
   static final Duration MIN_LEASE = Duration.ofSeconds(5);
 
@@ -37,7 +40,14 @@ record DispatchSettings(
         s.integer("max_attempts"),
         s.duration("lease_duration"),
         dns == null || dns.isBlank() ? MxSettings.system() : MxSettings.parse(dns),
-        s.integer("mx_port"));
+        s.integer("mx_port"),
+        Timeouts.of(
+            s.duration("smtp_connect_timeout"),
+            s.duration("smtp_greeting_timeout"),
+            s.duration("smtp_command_timeout"),
+            s.duration("smtp_data_init_timeout"),
+            s.duration("smtp_data_block_timeout"),
+            s.duration("smtp_data_done_timeout")));
   }
 
   RetryPolicy retryPolicy(RandomGenerator random) {

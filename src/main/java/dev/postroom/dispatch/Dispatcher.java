@@ -151,6 +151,7 @@ public final class Dispatcher implements AutoCloseable {
   private void refresh() {
     settings = DispatchSettings.from(store.settings());
     retryPolicy = settings.retryPolicy(random);
+    routes.timeouts(settings.smtpTimeouts());
     routes.refresh(store.accountsByProfile());
   }
 

@@ -207,7 +207,7 @@ public final class DeliveryStore {
                 """
                 SELECT s.name, v.value,
                        CASE WHEN v.value IS NULL THEN NULL
-                            WHEN s.kind = 'positive_interval'
+                            WHEN s.kind IN ('positive_interval', 'timeout')
                               THEN ARRAY[extract(epoch FROM v.value::interval)::float8]
                             WHEN s.kind = 'interval_list'
                               THEN ARRAY(SELECT extract(epoch FROM trim(x)::interval)::float8

@@ -57,6 +57,27 @@ public record Timeouts(
         Duration.ofSeconds(10));
   }
 
+  /** QUIT's answer never changes a result, so it waits at most this long whatever the setting. */
+  public static final Duration MAX_QUIT = Duration.ofSeconds(10);
+
+  /**
+   * The six operator settings ({@code smtp_connect_timeout} … {@code smtp_data_done_timeout}):
+   * {@code command} covers EHLO/HELO, STARTTLS and the TLS handshake, AUTH, MAIL, RCPT, RSET, NOOP
+   * and QUIT (QUIT at most {@link #MAX_QUIT}).
+   */
+  public static Timeouts of(
+      Duration connect,
+      Duration greeting,
+      Duration command,
+      Duration dataInit,
+      Duration dataBlock,
+      Duration dataDone) {
+    Duration quit = command == null || command.compareTo(MAX_QUIT) > 0 ? MAX_QUIT : command;
+    return new Timeouts(
+        connect, greeting, command, command, command, command, command, dataInit, dataBlock,
+        dataDone, command, quit);
+  }
+
   /** The same limit for every step. */
   public static Timeouts uniform(Duration d) {
     return new Timeouts(d, d, d, d, d, d, d, d, d, d, d, d);

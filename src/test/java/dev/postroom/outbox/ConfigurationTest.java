@@ -32,7 +32,13 @@ class ConfigurationTest {
         "retention | 30 days",
         "lease_duration | 5 minutes",
         "dns_servers | NULL",
-        "mx_port | 25"
+        "mx_port | 25",
+        "smtp_connect_timeout | 30 seconds",
+        "smtp_greeting_timeout | 5 minutes",
+        "smtp_command_timeout | 5 minutes",
+        "smtp_data_init_timeout | 2 minutes",
+        "smtp_data_block_timeout | 3 minutes",
+        "smtp_data_done_timeout | 10 minutes"
       })
   void everySettingHasItsDocumentedDefault(String name, String expected) throws SQLException {
     assertThat(Sql.one(db.dataSource(), "SELECT mail.setting(?)", name)).isEqualTo(expected);
@@ -51,7 +57,9 @@ class ConfigurationTest {
         "notify_sender_on_delay | 4 hours | 4 hours",
         "hard_bounce_codes | 5.1.1, 5.7.1 | 5.1.1,5.7.1",
         "dns_servers | 127.0.0.1:5353, 10.0.0.1 | 127.0.0.1:5353,10.0.0.1",
-        "mx_port | 2525 | 2525"
+        "mx_port | 2525 | 2525",
+        "smtp_command_timeout |  3 seconds  | 3 seconds",
+        "smtp_data_done_timeout | 00:20:00 | 00:20:00"
       })
   void configureNormalisesAndStoresGoodValues(String name, String value, String stored)
       throws SQLException {
@@ -74,7 +82,12 @@ class ConfigurationTest {
         "notify_sender_on_failure | perhaps",
         "hard_bounce_codes | 5.1",
         "mx_port | 70000",
-        "prohibited_extensions | e x e"
+        "prohibited_extensions | e x e",
+        "smtp_connect_timeout | soon",
+        "smtp_greeting_timeout | 0 seconds",
+        "smtp_command_timeout | -3 seconds",
+        "smtp_data_block_timeout | 500 milliseconds",
+        "smtp_data_done_timeout | 2 hours"
       })
   void configureRefusesBadValuesNamingThem(String name, String value) throws SQLException {
     assertThatThrownBy(() -> Sql.rows(db.dataSource(), "SELECT mail.configure(?, ?)", name, value))
