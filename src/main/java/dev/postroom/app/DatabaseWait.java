@@ -52,7 +52,8 @@ public final class DatabaseWait {
       if (stop.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
         return false;
       }
-      backoff = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
+      backoff =
+          backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
     }
   }
 

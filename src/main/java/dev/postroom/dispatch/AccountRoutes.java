@@ -95,23 +95,32 @@ final class AccountRoutes implements AutoCloseable {
 
   /**
    * The pool for one address of an MX host, shared by every mail this account sends there: at most
-   * the account's {@code max_connections} to one host. With verified TLS the host is reached by
-   * name so its certificate can be checked; otherwise by the address the resolver gave.
+   * the account's {@code max_connections} to one host. The connection goes to the address the MX
+   * lookup found (the name is never resolved again); with verified TLS the certificate is checked
+   * against the MX host's name.
    */
   SmtpPool mxPool(DeliveryAccount account, String hostName, InetAddress address, int port) {
     TlsMode mode = AccountSmtp.tlsMode(account);
     boolean verify = account.tlsVerify() && mode != TlsMode.STARTTLS && mode != TlsMode.NONE;
-    String host = verify ? hostName : address.getHostAddress();
     Timeouts wanted = timeouts;
     String key =
-        account.id() + "|" + host + "|" + port + "|" + account.hashCode() + "|" + wanted.hashCode();
+        String.join(
+            "|",
+            String.valueOf(account.id()),
+            hostName,
+            address.getHostAddress(),
+            String.valueOf(port),
+            String.valueOf(account.hashCode()),
+            String.valueOf(wanted.hashCode()));
     SmtpPool existing = mxPools.get(key);
     if (existing != null) {
       return existing;
     }
     SmtpSettings settings = settings(account, wanted).withTlsVerify(verify);
     return mxPools.computeIfAbsent(
-        key, k -> AccountSmtp.mxPool(account, new SmtpEndpoint(host, port, mode), settings));
+        key,
+        k ->
+            AccountSmtp.mxPool(account, new SmtpEndpoint(hostName, port, mode, address), settings));
   }
 
   private SmtpSettings settings(DeliveryAccount account, Timeouts wanted) {

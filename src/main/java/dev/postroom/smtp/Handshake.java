@@ -49,8 +49,12 @@ final class Handshake {
             c,
             SmtpException.Kind.POLICY,
             Stage.AUTH,
-            Reply.local(451, "4.7.0", "refusing to authenticate over an unencrypted connection"),
-            "AUTH without TLS is not allowed");
+            Reply.local(
+                451,
+                "4.7.0",
+                "Postroom does not send credentials over an unencrypted connection (its own rule,"
+                    + " not the server's): use tls 'starttls_required' or 'implicit'"),
+            "Postroom's rule: no AUTH without TLS");
       }
       Authenticator.authenticate(c);
     }

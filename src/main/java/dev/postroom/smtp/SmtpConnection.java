@@ -52,7 +52,10 @@ public final class SmtpConnection implements AutoCloseable {
     Socket socket = new Socket();
     String remote = endpoint.host();
     try {
-      InetSocketAddress address = new InetSocketAddress(endpoint.host(), endpoint.port());
+      InetSocketAddress address =
+          endpoint.address() == null
+              ? new InetSocketAddress(endpoint.host(), endpoint.port())
+              : new InetSocketAddress(endpoint.address(), endpoint.port());
       socket.connect(
           address, (int) Math.min(Integer.MAX_VALUE, settings.timeouts().connect().toMillis()));
       socket.setTcpNoDelay(true);

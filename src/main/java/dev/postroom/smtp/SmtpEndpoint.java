@@ -1,9 +1,19 @@
 package dev.postroom.smtp;
 
+import java.net.InetAddress;
 import java.util.Objects;
 
-/** Where to connect: host name (or IP literal), TCP port and TLS mode. */
-public record SmtpEndpoint(String host, int port, TlsMode tls) {
+/**
+ * Where to connect: host name (or IP literal), TCP port and TLS mode.
+ *
+ * @param address the address to connect to, as an MX lookup found it; null: resolve {@code host}
+ *     with the system resolver. The certificate is always verified against {@code host}.
+ */
+public record SmtpEndpoint(String host, int port, TlsMode tls, InetAddress address) {
+  public SmtpEndpoint(String host, int port, TlsMode tls) {
+    this(host, port, tls, null);
+  }
+
   public SmtpEndpoint {
     Objects.requireNonNull(tls, "tls");
     if (host == null || host.isBlank()) {
@@ -20,6 +30,11 @@ public record SmtpEndpoint(String host, int port, TlsMode tls) {
 
   @Override
   public String toString() {
-    return host + ":" + port + " (" + tls + ")";
+    return (address == null ? host : host + " [" + address.getHostAddress() + "]")
+        + ":"
+        + port
+        + " ("
+        + tls
+        + ")";
   }
 }

@@ -89,8 +89,7 @@ public final class Benchmark {
     b.write(a, fallbackSink);
   }
 
-  private void write(java.util.Map<String, String> a, AutoCloseable fallbackSink)
-      throws Exception {
+  private void write(java.util.Map<String, String> a, AutoCloseable fallbackSink) throws Exception {
     Path out = Path.of(a.getOrDefault("out", "bench/out/results.md"));
     Files.createDirectories(out.getParent());
     Files.writeString(out, report.toString());
@@ -171,7 +170,9 @@ public final class Benchmark {
     }
     String what = String.format(Locale.ROOT, "drain %,d mails (1 recipient, 2 KiB)", mails);
     row(what + ", `postroom run --until-idle` (1 dispatcher, defaults)", postroom, "mails/s");
-    row(what + ", naive hand-written dispatcher (16 threads, SKIP LOCKED 100, Angus Mail)", naive,
+    row(
+        what + ", naive hand-written dispatcher (16 threads, SKIP LOCKED 100, Angus Mail)",
+        naive,
         "mails/s");
     double[] v = ratio.clone();
     java.util.Arrays.sort(v);

@@ -22,11 +22,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The reference Postroom is measured against: the dispatcher most people write by hand. A table
- * of its own (one row a mail, a status column), 16 threads, each taking a batch of 100 due rows
- * with {@code FOR UPDATE SKIP LOCKED}, sending them with Jakarta Mail (Angus) over one SMTP
- * connection per thread that it keeps open, and marking the batch sent with one {@code UPDATE …
- * WHERE id = ANY(…)} before it commits. No per-recipient outcome, no events, no lease, no retry.
+ * The reference Postroom is measured against: the dispatcher most people write by hand. A table of
+ * its own (one row a mail, a status column), 16 threads, each taking a batch of 100 due rows with
+ * {@code FOR UPDATE SKIP LOCKED}, sending them with Jakarta Mail (Angus) over one SMTP connection
+ * per thread that it keeps open, and marking the batch sent with one {@code UPDATE … WHERE id =
+ * ANY(…)} before it commits. No per-recipient outcome, no events, no lease, no retry.
  */
 final class NaiveDispatcher {
   static final int THREADS = 16;
@@ -85,7 +85,9 @@ final class NaiveDispatcher {
         PreparedStatement claim =
             c.prepareStatement(
                 "SELECT id, recipient, subject, body FROM naive_outbox WHERE status = 'queued'"
-                    + " ORDER BY id LIMIT " + BATCH + " FOR UPDATE SKIP LOCKED");
+                    + " ORDER BY id LIMIT "
+                    + BATCH
+                    + " FOR UPDATE SKIP LOCKED");
         PreparedStatement done =
             c.prepareStatement(
                 "UPDATE naive_outbox SET status = 'sent', sent_at = now() WHERE id = ANY(?)")) {

@@ -3,8 +3,11 @@ package dev.postroom.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postroom.cli.demo.CaptureSmtpServer;
+import dev.postroom.smtp.testserver.ScriptedSmtpServer;
 import dev.postroom.smtp.testserver.TestCertificate;
 import dev.postroom.testing.TestDatabase;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -90,18 +93,110 @@ class AccountTestCommandTest {
   }
 
   @Test
-  void sendToEnqueuesATestMailThroughTheAccountsProfile() {
-    Cli.Result result =
-        Cli.run("account", "test", "plain", "--send-to", "ops@example.com", "--db", db.url());
+  void sendToSendsOneMailDirectlyThroughTheAccountAndPrintsTheEndOfDataReply() throws Exception {
+    try (ScriptedSmtpServer server = new ScriptedSmtpServer()) {
+      server.on("DATA_END", "250 2.0.0 Ok: queued as 4711");
+      addPlainAccount("direct", server);
 
-    assertThat(result.code()).as(result.err()).isZero();
-    assertThat(result.out()).containsPattern("Test mail \\d+ enqueued through profile main");
-    assertThat(
-            Cli.rows(
-                db,
-                "SELECT count(*) FROM mail.recipient WHERE address = 'ops@example.com'",
-                Integer.class))
-        .containsExactly(1);
+      Cli.Result result =
+          Cli.run("account", "test", "direct", "--send-to", "ops@example.com", "--db", db.url());
+
+      assertThat(result.code()).as(result.err()).isZero();
+      assertThat(result.out())
+          .contains("C: MAIL FROM:<app@example.com>")
+          .contains("C: RCPT TO:<ops@example.com>")
+          .contains("S: 354")
+          .contains("end of data 250 2.0.0 Ok: queued as 4711")
+          .contains("OK: 127.0.0.1 [127.0.0.1] accepted the test mail for ops@example.com");
+      List<byte[]> messages = server.session().messages();
+      assertThat(messages).hasSize(1);
+      String message = new String(messages.get(0), StandardCharsets.UTF_8);
+      assertThat(message)
+          .contains("From: app@example.com")
+          .contains("To: ops@example.com")
+          .contains("Subject: Postroom test mail (account direct)");
+      assertThat(
+              Cli.rows(
+                  db,
+                  "SELECT count(*) FROM mail.recipient WHERE address = 'ops@example.com'",
+                  Integer.class))
+          .as("nothing went through the queue")
+          .containsExactly(0);
+      server.assertNoViolations();
+    }
+  }
+
+  @Test
+  void aRecipientRefusedAtRcptPrintsThe550AndExitsOne() throws Exception {
+    try (ScriptedSmtpServer server = new ScriptedSmtpServer()) {
+      server.on("RCPT", "550 5.1.1 <nobody@example.com>: Recipient address rejected");
+      addPlainAccount("refusing", server);
+
+      Cli.Result result =
+          Cli.run(
+              "account", "test", "refusing", "--send-to", "nobody@example.com", "--db", db.url());
+
+      assertThat(result.code()).isEqualTo(Main.FAILURE);
+      assertThat(result.out())
+          .contains("S: 550 5.1.1 <nobody@example.com>: Recipient address rejected")
+          .contains("RCPT       550 5.1.1 <nobody@example.com>: Recipient address rejected");
+      assertThat(result.err())
+          .contains(
+              "the test mail to nobody@example.com was refused (permanent failure) at RCPT: 550"
+                  + " 5.1.1");
+      assertThat(server.session().messages()).isEmpty();
+      server.assertNoViolations();
+    }
+  }
+
+  @Test
+  void aFailureKeepsTheStepsThatSucceededInTheOutput() throws Exception {
+    try (ScriptedSmtpServer server = new ScriptedSmtpServer()) {
+      server.on("DATA_END", "451 4.3.0 try later");
+      addPlainAccount("later", server);
+
+      Cli.Result result =
+          Cli.run("account", "test", "later", "--send-to", "ops@example.com", "--db", db.url());
+
+      assertThat(result.code()).isEqualTo(Main.FAILURE);
+      assertThat(result.out())
+          .contains("S: 220 ")
+          .contains("C: EHLO ")
+          .contains("OK: the account connects.")
+          .contains("end of data 451 4.3.0 try later");
+      assertThat(result.err()).contains("was deferred (temporary failure) at end of data: 451");
+      server.assertNoViolations();
+    }
+  }
+
+  @Test
+  void aCertificateItCannotVerifySaysWhatToDo() {
+    db.jdbi()
+        .useHandle(h ->
+            h.execute(
+                "SELECT mail.add_account(name => 'selfsigned', host => '127.0.0.1', port => ?,"
+                    + " tls => 'implicit', username => 'ann', password => 's3cret',"
+                    + " from_address => 'ann@example.com')",
+                smtps.port()));
+
+    Cli.Result result = Cli.run("account", "test", "selfsigned", "--db", db.url());
+
+    assertThat(result.code()).isEqualTo(Main.FAILURE);
+    assertThat(result.err())
+        .contains("4.7.5")
+        .contains("tls_ca_pem =>")
+        .contains("tls_verify => false")
+        .doesNotContain("s3cret");
+  }
+
+  private static void addPlainAccount(String name, ScriptedSmtpServer server) {
+    db.jdbi()
+        .useHandle(h ->
+            h.execute(
+                "SELECT mail.add_account(name => ?, host => '127.0.0.1', port => ?, tls => 'none',"
+                    + " from_address => 'app@example.com')",
+                name,
+                server.port()));
   }
 
   @Test

@@ -30,9 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PostgreSQL failover under running dispatchers, as on an HA cluster: a primary and a streaming
- * replica in clusters of the test's own, {@code postroom run} processes with a two-host URL
- * ({@code targetServerType=primary}), the primary stopped hard in the middle of a drain and the
- * replica promoted. Skipped where the server binaries are not on the machine.
+ * replica in clusters of the test's own, {@code postroom run} processes with a two-host URL ({@code
+ * targetServerType=primary}), the primary stopped hard in the middle of a drain and the replica
+ * promoted. Skipped where the server binaries are not on the machine.
  */
 class FailoverTest {
   private static final int CONCURRENCY = 16;
@@ -157,9 +157,7 @@ class FailoverTest {
     phase("resumed");
     double outage = (System.nanoTime() - stoppedAt) / 1e9;
 
-    await()
-        .atMost(Duration.ofSeconds(120))
-        .until(() -> delivered(newPrimary) == mails);
+    await().atMost(Duration.ofSeconds(120)).until(() -> delivered(newPrimary) == mails);
     phase("drained");
     assertThat(count(newPrimary, "SELECT count(*) FROM mail.outbox WHERE status <> 'sent'"))
         .as("every mail sent, none left sending")

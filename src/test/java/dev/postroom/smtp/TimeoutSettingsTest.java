@@ -42,6 +42,7 @@ class TimeoutSettingsTest {
   @AfterEach
   void stop() throws Exception {
     server.close();
+    server.assertNoViolations();
   }
 
   private SmtpConnection open(Timeouts timeouts) {

@@ -93,7 +93,15 @@ public final class PgCluster implements AutoCloseable {
   }
 
   public void start() throws IOException, InterruptedException {
-    run("pg_ctl", "-D", data().toString(), "-l", dir.resolve("log").toString(), "-w", "-t", "60",
+    run(
+        "pg_ctl",
+        "-D",
+        data().toString(),
+        "-l",
+        dir.resolve("log").toString(),
+        "-w",
+        "-t",
+        "60",
         "start");
     running = true;
   }
@@ -111,8 +119,25 @@ public final class PgCluster implements AutoCloseable {
 
   /** psql as postgres, to the given database; returns what it printed. */
   public String psql(String database, String sql) throws IOException, InterruptedException {
-    return run("psql", "-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p", String.valueOf(port),
-        "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-c", sql).strip();
+    return run(
+            "psql",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            String.valueOf(port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql)
+        .strip();
   }
 
   public String jdbcUrl(String database) {
@@ -169,7 +194,8 @@ public final class PgCluster implements AutoCloseable {
     }
     command.add(bin().orElseThrow().resolve(program).toString());
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException(program + " failed: " + output);
