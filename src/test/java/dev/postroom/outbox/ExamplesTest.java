@@ -24,7 +24,7 @@ class ExamplesTest {
     try (Stream<Path> files = Files.list(Path.of("sql", "examples"))) {
       scripts = files.filter(p -> p.toString().endsWith(".sql")).sorted().toList();
     }
-    assertThat(scripts).hasSizeGreaterThanOrEqualTo(5);
+    assertThat(scripts).hasSizeGreaterThanOrEqualTo(6);
     try (Connection c = db.connect();
         Statement st = c.createStatement()) {
       for (Path script : scripts) {
@@ -44,5 +44,29 @@ class ExamplesTest {
             Sql.one(
                 db.dataSource(), "SELECT created_by FROM mail.outbox WHERE subject = 'Welcome'"))
         .isEqualTo("example_app");
+    // 06_templates.sql: an invoice from a template, and one alert for a job that failed twice.
+    assertThat(
+            Sql.rows(
+                db.dataSource(),
+                "SELECT template_name, template_data->>'total' AS total, body_format,"
+                    + " coalesce(subject, 'not rendered yet') AS subject"
+                    + " FROM mail.outbox WHERE idempotency_key = 'invoice-42'"))
+        .containsExactly(
+            java.util.Map.of(
+                "template_name",
+                "invoice",
+                "total",
+                "5.50",
+                "body_format",
+                "html",
+                "subject",
+                "not rendered yet"));
+    assertThat(
+            Sql.rows(
+                db.dataSource(),
+                "SELECT template_data->>'attempt' AS attempt, importance FROM mail.outbox"
+                    + " WHERE template_name = 'job_failed'"))
+        .as("the retried job's second failure does not alert again")
+        .containsExactly(java.util.Map.of("attempt", "1", "importance", "high"));
   }
 }
