@@ -70,6 +70,20 @@ final class RecordingSmtpServer implements AutoCloseable {
     server.endOfDataDelay(delay);
   }
 
+  /** Holds every final-dot reply until {@link #releaseEndOfData()}. */
+  void holdEndOfData() {
+    server.holdEndOfData();
+  }
+
+  void releaseEndOfData() {
+    server.releaseEndOfData();
+  }
+
+  /** Messages whose final-dot reply is held now. */
+  int heldNow() {
+    return server.heldNow();
+  }
+
   /** Answers new connections with 421 and closes them. */
   void refuse(boolean value) {
     server.refuse(value);
@@ -135,6 +149,7 @@ final class RecordingSmtpServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    server.releaseEndOfData();
     server.close();
     if (!server.violations().isEmpty()) {
       throw new AssertionError("the dispatcher broke SMTP rules: " + server.violations());

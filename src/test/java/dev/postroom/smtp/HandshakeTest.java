@@ -120,7 +120,7 @@ class HandshakeTest {
               assertThat(e.kind()).isEqualTo(SmtpException.Kind.POLICY);
               assertThat(e.reply().enhanced()).hasToString("4.7.4");
             });
-    server.session().awaitEnd(2000);
+    assertThat(server.session().awaitEnd(2000)).as("the client closed the session").isTrue();
     String wire = server.session().received();
     assertThat(wire).doesNotContain("AUTH").doesNotContain("MAIL");
   }

@@ -101,11 +101,28 @@ class TransactionTest {
   }
 
   @Test
+  void aLineOf999OctetsIsRefusedBeforeMail() {
+    // 999 + CRLF = 1,001 octets: one over RFC 5321's 1,000 (the boundary 998/1000 never tried)
+    String body = "Subject: x\r\n\r\n" + "y".repeat(999) + "\r\n";
+    TransactionResult result;
+    try (SmtpConnection c = open(server)) {
+      result = c.send(to("a@example.org"), message(body));
+    }
+    assertThat(result.outcomes()).hasSize(1);
+    assertThat(result.outcomes().get(0)).isInstanceOf(Failed.class);
+    assertThat(result.outcomes().get(0).reply().enhanced()).hasToString("5.6.0");
+    assertThat(transactionCommands()).isEmpty();
+  }
+
+  @Test
   void aLineOf998OctetsIsSent() {
     String body = "Subject: x\r\n\r\n" + "y".repeat(998) + "\r\n";
     try (SmtpConnection c = open(server)) {
       assertThat(c.send(to("a@example.org"), message(body)).allDelivered()).isTrue();
     }
+    assertThat(server.session().messages()).hasSize(1);
+    assertThat(new String(server.session().messages().get(0), StandardCharsets.ISO_8859_1))
+        .contains("y".repeat(998) + "\r\n");
   }
 
   @Test

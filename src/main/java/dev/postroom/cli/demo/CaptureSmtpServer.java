@@ -180,6 +180,8 @@ public final class CaptureSmtpServer implements AutoCloseable {
   private volatile BiFunction<String, Integer, String> rcptRule;
   private volatile Duration endOfDataDelay = Duration.ZERO;
   private volatile String refusal;
+  private volatile java.util.concurrent.CountDownLatch hold;
+  private final AtomicInteger held = new AtomicInteger();
   private final AtomicInteger openNow = new AtomicInteger();
   private final AtomicInteger mostOpen = new AtomicInteger();
   private final List<Instant> connectedAt = new CopyOnWriteArrayList<>();
@@ -251,6 +253,28 @@ public final class CaptureSmtpServer implements AutoCloseable {
   /** Waits this long before answering the final dot (to keep deliveries in flight). */
   public void endOfDataDelay(Duration delay) {
     this.endOfDataDelay = delay;
+  }
+
+  /**
+   * Holds every final-dot reply from now on until {@link #releaseEndOfData()} (deliveries stay in
+   * flight as long as a test needs, without guessing a delay).
+   */
+  public void holdEndOfData() {
+    hold = new java.util.concurrent.CountDownLatch(1);
+  }
+
+  /** Lets every held and later final-dot reply go. */
+  public void releaseEndOfData() {
+    java.util.concurrent.CountDownLatch h = hold;
+    hold = null;
+    if (h != null) {
+      h.countDown();
+    }
+  }
+
+  /** Messages whose final-dot reply is being held now. */
+  public int heldNow() {
+    return held.get();
   }
 
   /** Answers new connections with 421 and closes them. */
@@ -333,6 +357,18 @@ public final class CaptureSmtpServer implements AutoCloseable {
   }
 
   void delayEndOfData() throws IOException {
+    java.util.concurrent.CountDownLatch h = hold;
+    if (h != null) {
+      held.incrementAndGet();
+      try {
+        h.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      } finally {
+        held.decrementAndGet();
+      }
+    }
     long millis = endOfDataDelay.toMillis();
     if (millis > 0) {
       try {
