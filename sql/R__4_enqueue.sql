@@ -204,7 +204,13 @@ BEGIN
                  coalesce(max(coalesce(s.value, s.default_value)) FILTER (WHERE s.name = 'max_recipients'),
                           '1000') AS max_recipients
             FROM mail.setting s WHERE s.name IN ('message_lifetime', 'max_message_bytes', 'max_recipients')) st
-    LEFT JOIN mail.profile p ON p.is_default;
+    -- The role's own default grant, else one of a role whose privileges it has, else the global default.
+    LEFT JOIN mail.profile p ON p.id = coalesce(
+      (SELECT pp.profile_id FROM mail.profile_principal pp
+        WHERE pp.is_default AND pp.role_name = current_user),
+      (SELECT pp.profile_id FROM mail.profile_principal pp JOIN pg_roles r ON r.rolname = pp.role_name
+        WHERE pp.is_default AND pg_has_role(current_user, r.oid, 'USAGE') ORDER BY pp.role_name LIMIT 1),
+      (SELECT d.id FROM mail.profile d WHERE d.is_default));
   PERFORM set_config('postroom.message_lifetime', lifetime, true),
           set_config('postroom.max_message_bytes', max_bytes, true),
           set_config('postroom.max_recipients', max_recipients, true),
@@ -239,6 +245,20 @@ BEGIN
   IF FOUND THEN
     RAISE EXCEPTION 'message of % bytes is over max_message_bytes (%), or its lifetime does not match the settings',
       bad.size_bytes, bad.max_bytes USING ERRCODE = 'MA007';
+  END IF;
+
+  -- A private profile only for the roles granted it (or a role whose privileges they have); checked
+  -- here, as the schema owner, since the row trigger's per-statement cache is the sender's to change.
+  SELECT n.profile_name, n.created_by INTO bad
+    FROM new_mail n JOIN mail.profile p ON p.id = n.profile_id
+   WHERE NOT p.is_public
+     AND NOT EXISTS (SELECT 1 FROM mail.profile_principal pp
+                      WHERE pp.profile_id = p.id AND pp.role_name = ANY (mail.roles_of(n.created_by)))
+     AND NOT mail.is_staff(n.created_by)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'role % may not use profile % (an admin grants it with mail.grant_profile)',
+      bad.created_by, bad.profile_name USING ERRCODE = 'MA024';
   END IF;
 
   WITH parsed AS (
@@ -282,6 +302,15 @@ BEGIN
   )
   SELECT (SELECT count(*) FROM queued_events), (SELECT count(*) FROM suppressed_events)
     INTO queued, suppressed;
+
+  -- The row trigger counted the addresses as given against a cached max_recipients; the count of
+  -- distinct recipients here holds even if the statement changed that cache.
+  SELECT r.mail_id, count(*) AS n, coalesce(mail.setting('max_recipients'), '1000')::bigint AS max INTO bad
+    FROM mail.recipient r WHERE r.mail_id IN (SELECT n.id FROM new_mail n)
+   GROUP BY r.mail_id HAVING count(*) > coalesce(mail.setting('max_recipients'), '1000')::bigint LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'mail has % recipients, more than max_recipients (%)', bad.n, bad.max USING ERRCODE = 'MA007';
+  END IF;
 
   IF suppressed > 0 THEN
     WITH failed AS (

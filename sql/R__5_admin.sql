@@ -190,8 +190,11 @@ END
 $$;
 
 -- Creates a profile; is_default => true makes it the default, replacing the previous default.
+-- A profile that is not public may be used only by roles granted it (mail.grant_profile).
+DROP FUNCTION IF EXISTS mail.add_profile(text, text, boolean);
 CREATE OR REPLACE FUNCTION mail.add_profile(name text, description text DEFAULT NULL,
-                                            is_default boolean DEFAULT false) RETURNS int
+                                            is_default boolean DEFAULT false,
+                                            is_public boolean DEFAULT true) RETURNS int
 LANGUAGE plpgsql AS $$
 #variable_conflict use_variable
 DECLARE
@@ -203,8 +206,8 @@ BEGIN
   IF is_default THEN
     UPDATE mail.profile p SET is_default = false WHERE p.is_default;
   END IF;
-  INSERT INTO mail.profile AS p (name, description, is_default)
-  VALUES (name, description, coalesce(is_default, false))
+  INSERT INTO mail.profile AS p (name, description, is_default, is_public)
+  VALUES (name, description, coalesce(is_default, false), coalesce(is_public, true))
   RETURNING p.id INTO new_id;
   RETURN new_id;
 END

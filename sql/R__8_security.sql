@@ -31,7 +31,7 @@ GRANT INSERT (recipients, copy_recipients, blind_copy_recipients, subject, body,
               priority, idempotency_key, template_name, template_data, list_unsubscribe)
   ON mail.outbox TO mail_sender;
 GRANT INSERT (mail_id, filename, content_type, content, content_id) ON mail.attachment TO mail_sender;
-GRANT SELECT ON mail.profile, mail.profile_account, mail.setting TO mail_sender;
+GRANT SELECT ON mail.profile, mail.profile_account, mail.profile_principal, mail.setting TO mail_sender;
 GRANT SELECT (id, name, from_address, display_name, reply_to) ON mail.account TO mail_sender;
 GRANT SELECT ON mail.all_items, mail.sent_items, mail.unsent_items, mail.failed_items, mail.queue_status
   TO mail_sender, mail_dispatcher;
@@ -56,7 +56,8 @@ GRANT EXECUTE ON FUNCTION mail.render_template(text, jsonb), mail.outbox_apply_t
 GRANT SELECT, INSERT, UPDATE, DELETE ON mail.outbox, mail.recipient TO mail_dispatcher;
 GRANT SELECT, INSERT ON mail.attachment, mail.event_log TO mail_dispatcher;
 GRANT DELETE ON mail.event_log TO mail_dispatcher;
-GRANT SELECT ON mail.account, mail.profile, mail.profile_account, mail.setting TO mail_dispatcher;
+GRANT SELECT ON mail.account, mail.profile, mail.profile_account, mail.profile_principal, mail.setting
+  TO mail_dispatcher;
 GRANT SELECT, INSERT, UPDATE ON mail.suppression TO mail_dispatcher;
 GRANT SELECT ON mail.suppressed_addresses TO mail_dispatcher;
 GRANT EXECUTE ON FUNCTION mail.purge_log(timestamptz), mail.suppress(text, text), mail.unsuppress(text)
@@ -114,3 +115,12 @@ CREATE POLICY staff ON mail.event_log TO mail_admin, mail_dispatcher USING (true
 DROP POLICY IF EXISTS sender_read ON mail.event_log;
 CREATE POLICY sender_read ON mail.event_log FOR SELECT TO mail_sender USING (created_by = current_user);
 DROP POLICY IF EXISTS sender_insert ON mail.event_log;
+
+-- Profiles per principal: a sender sees the profile grants that apply to it (its own role's and those
+-- of roles whose privileges it has), which the enqueue trigger reads to pick its default profile.
+ALTER TABLE mail.profile_principal ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS staff ON mail.profile_principal;
+CREATE POLICY staff ON mail.profile_principal TO mail_admin, mail_dispatcher USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS sender_read ON mail.profile_principal;
+CREATE POLICY sender_read ON mail.profile_principal FOR SELECT TO mail_sender
+  USING (role_name IN (SELECT r.rolname FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'USAGE')));
