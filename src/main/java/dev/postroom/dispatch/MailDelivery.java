@@ -1,5 +1,6 @@
 package dev.postroom.dispatch;
 
+import dev.postroom.mime.MailAddress;
 import dev.postroom.outbox.ClaimedMail;
 import dev.postroom.outbox.DeliveryAccount;
 import dev.postroom.outbox.DeliveryAttachment;
@@ -12,11 +13,13 @@ import dev.postroom.outbox.MailStatus;
 import dev.postroom.outbox.RecipientResult;
 import dev.postroom.outbox.RecipientStatus;
 import dev.postroom.outbox.ReportedMail;
+import dev.postroom.smtp.Envelope;
 import dev.postroom.smtp.MessageContent;
 import dev.postroom.smtp.Reply;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -80,6 +83,7 @@ final class MailDelivery {
         write(ledger, null, ledger.finish(clock.instant(), retryPolicy.get(), null));
         return;
       }
+      List<DeliveryRecipient> carriable = refuseUncarriable(ledger);
       List<DeliveryAccount> accounts = routes.accountsFor(mail.profileId());
       if (accounts.isEmpty()) {
         Reply reply = Reply.local(451, "4.3.5", "the mail's profile has no accounts");
@@ -92,7 +96,7 @@ final class MailDelivery {
           return;
         }
         used = accounts.get(i);
-        carry = sendThrough(used, ledger, carry, attachments, i + 1 < accounts.size());
+        carry = sendThrough(used, ledger, carriable, carry, attachments, i + 1 < accounts.size());
       }
     } catch (InterruptedException e) {
       throw e;
@@ -139,6 +143,7 @@ final class MailDelivery {
   private List<DeliveryRecipient> sendThrough(
       DeliveryAccount account,
       Ledger ledger,
+      List<DeliveryRecipient> carriable,
       List<DeliveryRecipient> recipients,
       List<DeliveryAttachment> attachments,
       boolean hasNext)
@@ -146,7 +151,7 @@ final class MailDelivery {
     ClaimedMail mail = ledger.mail();
     MessageContent content;
     try {
-      content = compose(ledger, attachments, account);
+      content = compose(ledger, carriable, attachments, account);
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       Reply reply = Reply.local(554, "5.6.0", "the message cannot be composed: " + e.getMessage());
       ledger.apply(
@@ -184,7 +189,10 @@ final class MailDelivery {
   }
 
   private MessageContent compose(
-      Ledger ledger, List<DeliveryAttachment> attachments, DeliveryAccount account) {
+      Ledger ledger,
+      List<DeliveryRecipient> carriable,
+      List<DeliveryAttachment> attachments,
+      DeliveryAccount account) {
     ClaimedMail mail = ledger.mail();
     if (mail.isNotification()) {
       ReportedMail reported = store.reported(mail.reportFor(), "delay".equals(mail.reportKind()));
@@ -192,7 +200,41 @@ final class MailDelivery {
         return messages.report(mail, reported, account);
       }
     }
-    return messages.content(mail, ledger.recipients(), attachments, account, store::openAttachment);
+    return messages.content(mail, carriable, attachments, account, store::openAttachment);
+  }
+
+  /**
+   * Fails the open recipients whose address can be neither written into a header nor sent in an
+   * SMTP command (553 5.1.3, stage {@code address}), so that they cannot hold back the others;
+   * returns the recipients that can be carried, for composing the message.
+   */
+  private static List<DeliveryRecipient> refuseUncarriable(Ledger ledger) {
+    List<DeliveryRecipient> carriable = new ArrayList<>();
+    List<RecipientResult> refused = new ArrayList<>();
+    for (DeliveryRecipient r : ledger.recipients()) {
+      String problem = addressProblem(r);
+      if (problem == null) {
+        carriable.add(r);
+      } else if (r.isOpen()) {
+        Reply reply = Reply.local(553, "5.1.3", "the address cannot be carried: " + problem);
+        refused.add(Delivery.result(r, RecipientStatus.FAILED, reply, "address", null, null));
+      }
+    }
+    ledger.apply(new Delivery(refused, List.of(), List.of()), null);
+    return carriable;
+  }
+
+  private static String addressProblem(DeliveryRecipient r) {
+    String smtp = Envelope.problem(r.address());
+    if (smtp != null) {
+      return smtp;
+    }
+    try {
+      new MailAddress(r.address(), r.displayName());
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
   }
 
   /** Writes what the ledger has not written yet; false when the lease was lost. */

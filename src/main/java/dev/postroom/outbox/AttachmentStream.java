@@ -57,9 +57,9 @@ final class AttachmentStream extends InputStream {
       chunk =
           jdbi.withHandle(h ->
               h.createQuery(
-                      "SELECT substring(content FROM :from FOR :len) FROM mail.attachment"
+                      "SELECT substring(content FROM :from::int FOR :len) FROM mail.attachment"
                           + " WHERE id = :id")
-                  .bind("from", offset + 1)
+                  .bind("from", Math.toIntExact(offset + 1))
                   .bind("len", CHUNK)
                   .bind("id", id)
                   .mapTo(byte[].class)

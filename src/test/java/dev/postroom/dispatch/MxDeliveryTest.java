@@ -124,4 +124,20 @@ class MxDeliveryTest {
         .containsExactly(tuple("deferred", 421));
     assertThat(mail.mail(id).status()).isEqualTo("retrying");
   }
+
+  @Test
+  void anAddressLiteralFailsAloneAndTheOtherRecipientIsDeliveredOnce() throws Exception {
+    dns.mx("example.test", 10, "mx-up.example.test");
+    long id = mail.send("ann@example.test; x@[127.0.0.1]", "Literal");
+
+    drain();
+
+    assertThat(mail.recipients(id))
+        .extracting(Rcpt::address, Rcpt::status, Rcpt::replyCode, Rcpt::enhancedCode)
+        .containsExactly(
+            tuple("ann@example.test", "delivered", 250, "2.0.0"),
+            tuple("x@[127.0.0.1]", "failed", 550, "5.1.2"));
+    assertThat(mail.mail(id).status()).isEqualTo("partially_sent");
+    assertThat(accepting.deliveriesTo("ann@example.test")).isEqualTo(1);
+  }
 }
