@@ -6,6 +6,8 @@ import dev.postroom.app.QueueGauges;
 import dev.postroom.config.DatabaseConfig;
 import dev.postroom.dispatch.Dispatcher;
 import dev.postroom.dispatch.DispatcherConfig;
+import dev.postroom.outbox.OutboxJdbi;
+import dev.postroom.unsubscribe.UnsubscribeServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -96,6 +98,21 @@ final class RunCommand implements Callable<Integer> {
       })
   Duration maxDatabaseWait = DatabaseWait.MAX_BACKOFF;
 
+  @Option(
+      names = "--http-port",
+      paramLabel = "PORT",
+      description = {
+        "Serve the one-click unsubscribe endpoint (POST/GET /unsubscribe/TOKEN, RFC 8058) on this",
+        "port, behind a TLS-terminating proxy published as the unsubscribe_url setting; 0 picks a free one."
+      })
+  Integer httpPort;
+
+  @Option(
+      names = "--http-bind",
+      paramLabel = "ADDRESS",
+      description = "Address for --http-port (default: ${DEFAULT-VALUE}).")
+  String httpBind = "127.0.0.1";
+
   RunCommand(CliContext ctx) {
     this.ctx = ctx;
     this.global = new GlobalOptions(ctx);
@@ -106,13 +123,19 @@ final class RunCommand implements Callable<Integer> {
     ctx.logging();
     DispatcherConfig config = config();
     InetSocketAddress metrics = metricsAddress();
+    InetSocketAddress http = address("--http-port", httpPort, "--http-bind", httpBind);
+    if (http != null) {
+      UnsubscribeServer.limitRequestTimes();
+    }
     DatabaseConfig database = ctx.database();
+    AtomicReference<UnsubscribeServer> endpoint = new AtomicReference<>();
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicReference<DispatcherRuntime> running = new AtomicReference<>();
     Thread hook =
         new Thread(
             () -> {
               log.info("dispatcher {} stopping", config.name());
+              closeEndpoint(endpoint);
               DispatcherRuntime r = running.get();
               if (r != null) {
                 r.close();
@@ -136,6 +159,20 @@ final class RunCommand implements Callable<Integer> {
       throw e;
     }
     running.set(runtime);
+    if (http != null) {
+      try {
+        UnsubscribeServer server = UnsubscribeServer.start(http, OutboxJdbi.create(runtime.pool()));
+        endpoint.set(server);
+        log.info(
+            "one-click unsubscribe on http://{}:{}/unsubscribe/",
+            server.address().getHostString(),
+            server.port());
+      } catch (IOException | RuntimeException e) {
+        runtime.close();
+        removeHook(hook);
+        throw e;
+      }
+    }
     Dispatcher dispatcher = runtime.dispatcher();
     try (ProgressReporter progress =
         new ProgressReporter(dispatcher, runtime.queue(), ctx.env.terminal() ? ctx.out : null)) {
@@ -148,6 +185,7 @@ final class RunCommand implements Callable<Integer> {
         stopped.await();
       }
     } finally {
+      closeEndpoint(endpoint);
       runtime.close();
       removeHook(hook);
     }
@@ -163,19 +201,31 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
+  private static void closeEndpoint(AtomicReference<UnsubscribeServer> endpoint) {
+    UnsubscribeServer server = endpoint.getAndSet(null);
+    if (server != null) {
+      server.close();
+    }
+  }
+
   private InetSocketAddress metricsAddress() {
-    if (metricsPort == null) {
+    return address("--metrics-port", metricsPort, "--metrics-bind", metricsBind);
+  }
+
+  private InetSocketAddress address(
+      String portOption, Integer port, String bindOption, String bind) {
+    if (port == null) {
       return null;
     }
-    if (metricsPort < 0 || metricsPort > 65535) {
+    if (port < 0 || port > 65535) {
       throw new ParameterException(
-          spec.commandLine(), "--metrics-port must be 0-65535, was " + metricsPort);
+          spec.commandLine(), portOption + " must be 0-65535, was " + port);
     }
     try {
-      return new InetSocketAddress(InetAddress.getByName(metricsBind), metricsPort);
+      return new InetSocketAddress(InetAddress.getByName(bind), port);
     } catch (UnknownHostException e) {
       throw new ParameterException(
-          spec.commandLine(), "--metrics-bind: unknown address '" + metricsBind + "'");
+          spec.commandLine(), bindOption + ": unknown address '" + bind + "'");
     }
   }
 

@@ -1,11 +1,14 @@
 package dev.postroom.dispatch;
 
+import dev.postroom.dkim.DkimKeys;
+import dev.postroom.dkim.DkimSigner;
 import dev.postroom.outbox.ClaimStore;
 import dev.postroom.outbox.ClaimedMail;
 import dev.postroom.outbox.DeliveryAttachment;
 import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.outbox.DeliveryStore;
 import dev.postroom.outbox.OutboxJdbi;
+import dev.postroom.unsubscribe.UnsubscribeLinks;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,6 +63,7 @@ public final class Dispatcher implements AutoCloseable {
   private volatile boolean claimingWorks;
   private volatile boolean lastClaimFull;
   private MailDelivery delivery;
+  private final MessageFactory messages;
   private RecordWriter writer;
   private Thread claimer;
   private Thread maintenance;
@@ -85,6 +89,9 @@ public final class Dispatcher implements AutoCloseable {
     this.clock = clock;
     this.random = random;
     Jdbi jdbi = OutboxJdbi.create(pool);
+    this.messages =
+        new MessageFactory(
+            new DkimSigner(new DkimKeys(jdbi, clock), clock), new UnsubscribeLinks(jdbi, clock));
     this.claims = new ClaimStore(jdbi);
     this.store = new DeliveryStore(jdbi, config.name());
     this.routes = new AccountRoutes(clock);
@@ -101,14 +108,7 @@ public final class Dispatcher implements AutoCloseable {
     writer = new RecordWriter(store, metrics, 2, config.name());
     delivery =
         new MailDelivery(
-            store,
-            writer,
-            routes,
-            new MessageFactory(),
-            () -> settings,
-            () -> retryPolicy,
-            clock,
-            metrics);
+            store, writer, routes, messages, () -> settings, () -> retryPolicy, clock, metrics);
     wakeup.listen(listenConnections, config.name());
     claimer = Thread.ofPlatform().name("postroom-claim-" + config.name()).start(this::claimLoop);
     maintenance =

@@ -1,5 +1,6 @@
 package dev.postroom.dispatch;
 
+import dev.postroom.dkim.DkimSigner;
 import dev.postroom.mime.AttachmentPart;
 import dev.postroom.mime.BodyFormat;
 import dev.postroom.mime.ContentSource;
@@ -17,20 +18,42 @@ import dev.postroom.outbox.DeliveryAttachment;
 import dev.postroom.outbox.DeliveryRecipient;
 import dev.postroom.outbox.ReportedMail;
 import dev.postroom.smtp.MessageContent;
+import dev.postroom.unsubscribe.UnsubscribeLinks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Turns a claimed mail into the bytes that go after DATA. The Date header is the enqueue time and
- * the Message-ID the one fixed at enqueue, so every attempt sends the same message.
+ * the Message-ID the one fixed at enqueue, so every attempt sends the same message. With a signer,
+ * messages (delivery status notifications too) are DKIM-signed once their final bytes are known;
+ * with links, list mail gets its List-Unsubscribe headers.
  */
 final class MessageFactory {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private final MessageComposer composer = new MessageComposer();
   private final DeliveryReportComposer reports = new DeliveryReportComposer();
+  private final DkimSigner signer;
+  private final UnsubscribeLinks links;
+
+  /** Neither signs nor adds unsubscribe headers. */
+  MessageFactory() {
+    this(null, null);
+  }
+
+  MessageFactory(DkimSigner signer, UnsubscribeLinks links) {
+    this.signer = signer;
+    this.links = links;
+  }
 
   /** Attachments up to this total are composed in memory; larger ones stream per write. */
   static final long IN_MEMORY_LIMIT = 1 << 20;
@@ -51,34 +74,75 @@ final class MessageFactory {
     MailMessage message = message(mail, recipients, attachments, account, attachmentData);
     long attached = attachments.stream().mapToLong(DeliveryAttachment::size).sum();
     if (attached <= IN_MEMORY_LIMIT) {
-      return MessageContent.of(composer.toBytes(message));
+      return sign(MessageContent.of(composer.toBytes(message)), mail);
     }
-    long size = composer.size(message);
-    return new MessageContent() {
-      @Override
-      public long size() {
-        return size;
-      }
+    // every write must produce the same octets (the DKIM signature covers them): fixed boundaries
+    String seed = seed();
+    Supplier<MessageComposer> composer = () -> new MessageComposer(boundaries(seed));
+    long size = composer.get().size(message);
+    return sign(
+        new MessageContent() {
+          @Override
+          public long size() {
+            return size;
+          }
 
-      @Override
-      public boolean eightBit() {
-        return false;
-      }
+          @Override
+          public boolean eightBit() {
+            return false;
+          }
 
-      @Override
-      public void writeTo(OutputStream out) throws IOException {
-        try {
-          composer.writeTo(message, out);
-        } catch (RuntimeException e) {
-          throw new IOException("the message cannot be composed: " + e.getMessage(), e);
-        }
-      }
+          @Override
+          public void writeTo(OutputStream out) throws IOException {
+            try {
+              composer.get().writeTo(message, out);
+            } catch (RuntimeException e) {
+              throw new IOException("the message cannot be composed: " + e.getMessage(), e);
+            }
+          }
 
-      @Override
-      public String toString() {
-        return "MessageContent[mail " + mail.id() + ", about " + size + " octets, streamed]";
-      }
-    };
+          @Override
+          public String toString() {
+            return "MessageContent[mail " + mail.id() + ", about " + size + " octets, streamed]";
+          }
+        },
+        mail);
+  }
+
+  private static String seed() {
+    byte[] bytes = new byte[11];
+    RANDOM.nextBytes(bytes);
+    return HexFormat.of().formatHex(bytes);
+  }
+
+  /** Boundaries of the default's length, the same sequence on every call of the supplier's user. */
+  private static Supplier<String> boundaries(String seed) {
+    int[] next = {0};
+    return () -> "=_postroom_" + seed + "_" + (next[0]++ % 10);
+  }
+
+  private MessageContent sign(MessageContent content, ClaimedMail mail) {
+    return signer == null ? content : signer.signOrKeep(content, "mail " + mail.id());
+  }
+
+  /** The mail's extra headers, plus the one-click unsubscribe ones for list mail. */
+  private Map<String, String> headers(ClaimedMail mail, List<DeliveryRecipient> recipients) {
+    if (!mail.listUnsubscribe()
+        || links == null
+        || recipients.isEmpty()
+        || mail.profileId() == null) {
+      return mail.headers();
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    mail.headers()
+        .forEach((name, value) -> {
+          if (!name.equalsIgnoreCase("List-Unsubscribe")
+              && !name.equalsIgnoreCase("List-Unsubscribe-Post")) {
+            headers.put(name, value);
+          }
+        });
+    headers.putAll(links.headers(mail.profileId(), mail.id(), recipients.get(0).address()));
+    return headers;
   }
 
   MailMessage message(
@@ -106,7 +170,7 @@ final class MessageFactory {
         mail.sensitivity() == null
             ? Sensitivity.NORMAL
             : Sensitivity.valueOf(mail.sensitivity().toUpperCase(Locale.ROOT)),
-        mail.headers(),
+        headers(mail, recipients),
         attachments.stream()
             .map(a ->
                 new AttachmentPart(
@@ -136,7 +200,7 @@ final class MessageFactory {
    * one entry per failed recipient of the reported mail.
    */
   MessageContent report(ClaimedMail notification, ReportedMail reported, DeliveryAccount account) {
-    return MessageContent.of(reportBytes(notification, reported, account));
+    return sign(MessageContent.of(reportBytes(notification, reported, account)), notification);
   }
 
   private byte[] reportBytes(

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Signs messages with the keys of their From domain (relaxed/relaxed, RFC 6376 §5).
@@ -46,6 +48,7 @@ public final class DkimSigner {
           "list-unsubscribe-post");
 
   private static final int FOLD_AT = 72;
+  private static final Logger log = LoggerFactory.getLogger(DkimSigner.class);
 
   private final Function<String, List<DkimKey>> keys;
   private final Clock clock;
@@ -76,6 +79,20 @@ public final class DkimSigner {
       signatures.writeBytes(signature(key, fields, bodyHash));
     }
     return new SignedContent(signatures.toByteArray(), content, fields, bodyHash);
+  }
+
+  /**
+   * {@link #sign}, or {@code content} unsigned (with a warning naming {@code what}) when it cannot
+   * be signed: an unsigned mail is better than none, and a content that cannot be read fails its
+   * delivery attempt anyway.
+   */
+  public MessageContent signOrKeep(MessageContent content, String what) {
+    try {
+      return sign(content);
+    } catch (IOException | RuntimeException e) {
+      log.warn("{}: not DKIM-signed: {}", what, e.getMessage());
+      return content;
+    }
   }
 
   private byte[] signature(DkimKey key, List<HeaderFields.Field> fields, byte[] bodyHash)

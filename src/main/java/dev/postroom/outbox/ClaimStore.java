@@ -42,7 +42,7 @@ public final class ClaimStore {
              c.created_at,
              least(greatest(c.expires_at, '0001-01-01 00:00+00'), '9999-12-31 00:00+00') AS expires_at,
              c.report_for, c.report_kind, c.created_by, c.template_name, c.template_subject,
-             c.template_body, c.template_data::text AS template_data,
+             c.template_body, c.template_data::text AS template_data, c.list_unsubscribe,
              (SELECT array_agg(e.key || ': ' || e.value) FROM jsonb_each_text(c.headers) e)
                AS header_lines
         FROM claimed c
@@ -279,6 +279,8 @@ public final class ClaimStore {
         instant(rs, "expires_at"),
         rs.getObject("report_for", Long.class),
         rs.getString("report_kind"),
-        rs.getString("created_by"));
+        rs.getString("created_by"),
+        null,
+        rs.getBoolean("list_unsubscribe"));
   }
 }

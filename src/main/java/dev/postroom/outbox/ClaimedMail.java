@@ -14,6 +14,7 @@ import java.util.UUID;
  * @param reportKind for a notification: failure or delay
  * @param templateError why the mail's template could not be rendered at claim, else null (the mail
  *     then cannot be composed and fails with 5.6.0)
+ * @param listUnsubscribe list mail: it carries one-click List-Unsubscribe headers (RFC 8058)
  */
 public record ClaimedMail(
     long id,
@@ -34,7 +35,8 @@ public record ClaimedMail(
     Long reportFor,
     String reportKind,
     String createdBy,
-    String templateError) {
+    String templateError,
+    boolean listUnsubscribe) {
 
   public ClaimedMail(
       long id,
@@ -74,7 +76,8 @@ public record ClaimedMail(
         reportFor,
         reportKind,
         createdBy,
-        null);
+        null,
+        false);
   }
 
   /** This mail with its template rendered into subject and body, or with why it could not be. */
@@ -98,7 +101,8 @@ public record ClaimedMail(
         reportFor,
         reportKind,
         createdBy,
-        templateError);
+        templateError,
+        listUnsubscribe);
   }
 
   public boolean isNotification() {
