@@ -259,7 +259,10 @@ class StatusPageTest {
 
     assertThat(body).contains("id=\"count-sent\">2<").contains("<svg id=\"throughput\"");
     assertThat(body)
-        .containsPattern("<title>\\d\\d:\\d\\d: 2 delivered, 1 deferred, 1 failed</title>");
+        .containsPattern("<title>\\d\\d:\\d\\d: [12] delivered, [01] deferred, [01] failed</title>")
+        .contains("delivered (2)")
+        .contains("deferred (1)")
+        .contains("failed (1) in the last hour");
   }
 
   private static URI uri(String path) {
