@@ -114,18 +114,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
           OR name ~ '^\[([0-9]{1,3}(\.[0-9]{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\]$')
 $$;
 
-CREATE OR REPLACE FUNCTION mail.add_account(
-  name text, host text DEFAULT NULL, port int DEFAULT 587, tls text DEFAULT 'starttls_required',
-  tls_verify boolean DEFAULT true, tls_ca_pem text DEFAULT NULL,
-  username text DEFAULT NULL, password text DEFAULT NULL, auth text DEFAULT NULL,
-  from_address text DEFAULT NULL, display_name text DEFAULT NULL, reply_to text DEFAULT NULL,
-  helo_name text DEFAULT NULL, delivery text DEFAULT 'relay', max_connections int DEFAULT 4,
-  rate_per_minute int DEFAULT NULL
-) RETURNS int
+-- Raises MA016 (MA002, MA003) for account settings that add_account and update_account refuse; warns
+-- about settings that are accepted but cannot work as they seem to (credentials with tls 'none').
+CREATE OR REPLACE FUNCTION mail.check_account(
+  name text, host text, port int, tls text, username text, password text, auth text,
+  from_address text, display_name text, reply_to text, helo_name text, delivery text,
+  max_connections int, rate_per_minute int
+) RETURNS void
 LANGUAGE plpgsql AS $$
 #variable_conflict use_variable
-DECLARE
-  new_id int;
 BEGIN
   IF name IS NULL OR btrim(name) = '' THEN
     RAISE EXCEPTION 'account name is empty' USING ERRCODE = 'MA016';
@@ -179,6 +176,33 @@ BEGIN
     RAISE EXCEPTION 'from_address must be exactly one address: %', from_address USING ERRCODE = 'MA002';
   END IF;
   PERFORM mail.parse_addresses(reply_to, 'reply_to');
+  IF tls = 'none' AND username IS NOT NULL THEN
+    RAISE WARNING 'account % has tls ''none'' and a username and password: AUTH will never be sent, because Postroom never sends credentials over an unencrypted connection (its own rule, not the server''s); every delivery through it is deferred with 4.7.0 until tls is ''starttls_required'' or ''implicit''',
+      name;
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mail.add_account(
+  name text, host text DEFAULT NULL, port int DEFAULT 587, tls text DEFAULT 'starttls_required',
+  tls_verify boolean DEFAULT true, tls_ca_pem text DEFAULT NULL,
+  username text DEFAULT NULL, password text DEFAULT NULL, auth text DEFAULT NULL,
+  from_address text DEFAULT NULL, display_name text DEFAULT NULL, reply_to text DEFAULT NULL,
+  helo_name text DEFAULT NULL, delivery text DEFAULT 'relay', max_connections int DEFAULT 4,
+  rate_per_minute int DEFAULT NULL
+) RETURNS int
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+  new_id int;
+BEGIN
+  PERFORM mail.check_account(name, host, port, tls, username, password, auth, from_address,
+                             display_name, reply_to, helo_name, delivery, max_connections,
+                             rate_per_minute);
+  IF EXISTS (SELECT 1 FROM mail.account a WHERE a.name = add_account.name) THEN
+    RAISE EXCEPTION 'account % already exists; change it with mail.update_account(%, ...)', name,
+      quote_literal(name) USING ERRCODE = 'MA016';
+  END IF;
   INSERT INTO mail.account AS a (name, host, port, tls, tls_verify, tls_ca_pem, username, password, auth,
                                  from_address, display_name, reply_to, helo_name, delivery,
                                  max_connections, rate_per_minute)
@@ -202,6 +226,10 @@ DECLARE
 BEGIN
   IF name IS NULL OR btrim(name) = '' THEN
     RAISE EXCEPTION 'profile name is empty' USING ERRCODE = 'MA016';
+  END IF;
+  IF EXISTS (SELECT 1 FROM mail.profile p WHERE p.name = add_profile.name) THEN
+    RAISE EXCEPTION 'profile % already exists; change it with mail.update_profile(%, ...)', name,
+      quote_literal(name) USING ERRCODE = 'MA016';
   END IF;
   IF is_default THEN
     UPDATE mail.profile p SET is_default = false WHERE p.is_default;

@@ -20,6 +20,9 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA mail TO mail_admin, mail_dispatcher;
 -- mail_admin: everything.
 GRANT ALL ON ALL TABLES IN SCHEMA mail TO mail_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mail TO mail_admin;
+-- Account administration (sql/R__7a_account_admin.sql: update_account, update_profile, delete_account,
+-- delete_profile, delete_profile_account; check_account in R__5_admin.sql): mail_admin only, through
+-- the line above; senders and dispatchers get none of them.
 
 -- mail_sender: send and attach; cancel, retry and purge its own mails through the SECURITY DEFINER
 -- functions only (no UPDATE or DELETE on any table, no INSERT into the event log), so that no value

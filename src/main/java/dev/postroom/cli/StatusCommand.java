@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
     name = "status",
     mixinStandardHelpOptions = true,
     description = {
-      "Without an id: the queue summary (mail.queue_status) and the failures of the last hour.",
+      "Without an id: the queue summary (mail.queue_status), the failures of the last hour and",
+      "the recipients waiting for a retry, grouped by the reply that deferred them.",
       "With a mail id: the mail, and one line per recipient with its status and reply."
     })
 final class StatusCommand implements Callable<Integer> {
@@ -96,6 +97,48 @@ final class StatusCommand implements Callable<Integer> {
       ctx.out.println("Failed recipients in the last hour: " + total);
       if (!failures.isEmpty()) {
         failures.print(ctx.out, "  ");
+      }
+    }
+    deferred(c);
+  }
+
+  /**
+   * Recipients waiting for a retry, grouped by the reply that deferred them, so that one cause (a
+   * wrong password, a host that is down) shows as one line with its count and age.
+   */
+  private void deferred(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                """
+                SELECT count(*) AS recipients, r.reply_code, r.enhanced_code, r.reply_text,
+                       r.remote_host, min(o.created_at) AS since, min(o.next_attempt_at) AS next,
+                       sum(count(*)) OVER () AS total
+                  FROM mail.recipient r JOIN mail.outbox o ON o.id = r.mail_id
+                 WHERE r.status = 'deferred' AND o.status IN ('retrying', 'sending', 'queued')
+                 GROUP BY r.reply_code, r.enhanced_code, r.reply_text, r.remote_host
+                 ORDER BY count(*) DESC, min(o.created_at)
+                 LIMIT %d
+                """
+                    .formatted(RECENT_FAILURES_SHOWN))) {
+      Table groups =
+          new Table("recipients", "code", "enhanced", "reply", "host", "waiting since", "next");
+      long total = 0;
+      while (rs.next()) {
+        total = rs.getLong("total");
+        groups.row(
+            rs.getLong("recipients"),
+            rs.getObject("reply_code"),
+            rs.getString("enhanced_code"),
+            rs.getString("reply_text"),
+            rs.getString("remote_host"),
+            rs.getString("since"),
+            rs.getString("next"));
+      }
+      ctx.out.println();
+      ctx.out.println("Deferred recipients waiting for a retry: " + total);
+      if (!groups.isEmpty()) {
+        groups.print(ctx.out, "  ");
       }
     }
   }

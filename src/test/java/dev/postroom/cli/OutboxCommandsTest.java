@@ -183,7 +183,8 @@ class OutboxCommandsTest {
     assertThat(result.out())
         .contains("Queue (mail.queue_status):")
         .containsPattern("queued +1")
-        .contains("Failed recipients in the last hour: 0");
+        .contains("Failed recipients in the last hour: 0")
+        .contains("Deferred recipients waiting for a retry: 0");
   }
 
   @Test
@@ -215,5 +216,36 @@ class OutboxCommandsTest {
   private static long count() {
     return db.jdbi()
         .withHandle(h -> h.select("SELECT count(*) FROM mail.outbox").mapTo(Long.class).one());
+  }
+
+  @Test
+  @Order(9)
+  void statusShowsDeferredRecipientsGroupedByTheReplyThatDeferredThem() {
+    db.jdbi()
+        .useHandle(h -> {
+          h.execute(
+              "UPDATE mail.outbox SET status = 'retrying', next_attempt_at = now() + interval '5"
+                  + " minutes' WHERE status = 'queued'");
+          h.execute(
+              "UPDATE mail.recipient SET status = 'deferred', reply_code = 535, enhanced_code ="
+                  + " '5.7.8', reply_text = 'Authentication credentials invalid', remote_host ="
+                  + " 'smtp.example.com [192.0.2.25]:587' WHERE status = 'pending'");
+        });
+    long deferred =
+        db.jdbi()
+            .withHandle(h ->
+                h.select("SELECT count(*) FROM mail.recipient WHERE status = 'deferred'")
+                    .mapTo(Long.class)
+                    .one());
+
+    Cli.Result result = run("status");
+
+    assertThat(result.code()).as(result.err()).isZero();
+    assertThat(deferred).isPositive();
+    assertThat(result.out())
+        .contains("Deferred recipients waiting for a retry: " + deferred)
+        .containsPattern(
+            deferred
+                + " +535 +5\\.7\\.8 +Authentication credentials invalid +smtp\\.example\\.com");
   }
 }
