@@ -86,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
       names = "--metrics-bind",
       paramLabel = "ADDRESS",
       description = "Address for --metrics-port (default: ${DEFAULT-VALUE}).")
-  String metricsBind = "0.0.0.0";
+  String metricsBind = "127.0.0.1";
 
   @Option(
       names = "--max-database-wait",
