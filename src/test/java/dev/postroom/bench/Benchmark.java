@@ -33,11 +33,13 @@ public final class Benchmark {
   static final String BODY = "x".repeat(72) + "\n";
   static final String BODY_2K = BODY.repeat(27);
 
-  private final String server;
+  private String server;
+  private long postmasterPid;
   private final int port;
   private final int runs;
   private final StringBuilder report = new StringBuilder();
   private final List<double[]> chart = new ArrayList<>();
+  private int ratioConcurrency;
 
   private Benchmark(String server, int port, int runs) {
     this.server = server;
@@ -70,10 +72,33 @@ public final class Benchmark {
     b.line("");
     b.line("| figure | median | min – max |");
     b.line("| --- | --- | --- |");
+    dev.postroom.testing.PgCluster own = null;
+    if ("own".equals(a.get("cluster"))) {
+      // A server of the benchmark's own, so that its CPU time is the benchmark's alone.
+      own =
+          dev.postroom.testing.PgCluster.initPrimary(
+              Files.createTempDirectory("postroom-bench"),
+              "bench",
+              List.of(
+                  "fsync = on",
+                  "shared_buffers = '256MB'",
+                  "max_connections = 200",
+                  "shared_preload_libraries = 'pg_stat_statements'",
+                  "pg_stat_statements.track = all"));
+      own.start();
+      b.server = own.jdbcUrl("postgres");
+      b.postmasterPid = own.postmasterPid();
+      b.line("Server: a cluster of the benchmark's own (fsync on), CPU time measured per mail.");
+      b.line("");
+    }
     int pairs = Integer.parseInt(a.getOrDefault("pairs", "5"));
+    b.ratioConcurrency = Integer.parseInt(a.getOrDefault("concurrency", "0"));
     b.ratio(Integer.parseInt(a.getOrDefault("ratioMails", "20000")), pairs);
     if ("ratio".equals(a.get("only"))) {
       b.write(a, fallbackSink);
+      if (own != null) {
+        own.close();
+      }
       return;
     }
     b.enqueue();
@@ -107,10 +132,35 @@ public final class Benchmark {
    * swaps every pair), the median of the per-pair ratios. Postroom runs as {@code postroom run
    * --until-idle} does: one dispatcher with its default settings.
    */
+  /** Where the server's time went in the last drain (own cluster only): the top statements. */
+  private void statementReport() throws Exception {
+    String url = server.replaceFirst("/[^/?]+(\\?|$)", "/postroom_bench$1");
+    try (Connection c = DriverManager.getConnection(url);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      try (var rs =
+          st.executeQuery(
+              "SELECT calls, round(total_exec_time::numeric, 1) AS ms, rows,"
+                  + " left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS q"
+                  + " FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 14")) {
+        while (rs.next()) {
+          System.out.printf(
+              Locale.ROOT,
+              "  %8d calls %10s ms %8d rows  %s%n",
+              rs.getLong(1),
+              rs.getString(2),
+              rs.getLong(3),
+              rs.getString(4));
+        }
+      }
+    }
+  }
+
   private void ratio(int mails, int pairs) throws Exception {
     double[] postroom = new double[pairs];
     double[] naive = new double[pairs];
     double[] ratio = new double[pairs];
+    double[][] cpu = new double[4][pairs]; // postroom jvm, postroom pg, naive jvm, naive pg
     for (int p = 0; p < pairs; p++) {
       for (int turn = 0; turn < 2; turn++) {
         boolean postroomTurn = (p + turn) % 2 == 0;
@@ -125,17 +175,30 @@ public final class Benchmark {
                             + " FROM generate_series(1, "
                             + mails
                             + ") g"));
+            if (postmasterPid > 0) {
+              try (Connection c = ds.getConnection();
+                  Statement st = c.createStatement()) {
+                st.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+                st.execute("SELECT pg_stat_statements_reset()");
+              }
+            }
+            CpuMeter cpu0 = CpuMeter.read(postmasterPid);
             long t0 = System.nanoTime();
             try (Dispatcher d =
                 new Dispatcher(
                     ds,
                     () -> DriverManager.getConnection(url),
-                    DispatcherConfig.defaults("ratio"),
+                    ratioConcurrency > 0
+                        ? DispatcherConfig.defaults("ratio").withConcurrency(ratioConcurrency)
+                        : DispatcherConfig.defaults("ratio"),
                     new SimpleMeterRegistry(),
                     Clock.systemUTC())) {
               d.runUntilIdle();
             }
             postroom[p] = mails / ((System.nanoTime() - t0) / 1e9);
+            CpuMeter used = CpuMeter.read(postmasterPid).minus(cpu0);
+            cpu[0][p] = used.jvmMillis() * 1000.0 / mails;
+            cpu[1][p] = used.postgresMillis() * 1000.0 / mails;
             long sent =
                 Jdbi.create(ds)
                     .withHandle(h ->
@@ -150,9 +213,13 @@ public final class Benchmark {
               NaiveDispatcher.createTable(c);
               NaiveDispatcher.enqueue(c, mails, "x".repeat(2000));
             }
+            CpuMeter cpu0 = CpuMeter.read(postmasterPid);
             long t0 = System.nanoTime();
             long sent = NaiveDispatcher.drain(ds, port);
             naive[p] = mails / ((System.nanoTime() - t0) / 1e9);
+            CpuMeter used = CpuMeter.read(postmasterPid).minus(cpu0);
+            cpu[2][p] = used.jvmMillis() * 1000.0 / mails;
+            cpu[3][p] = used.postgresMillis() * 1000.0 / mails;
             if (sent != mails) {
               throw new IllegalStateException("the naive dispatcher sent " + sent + " of " + mails);
             }
@@ -162,11 +229,19 @@ public final class Benchmark {
       ratio[p] = postroom[p] / naive[p];
       System.out.printf(
           Locale.ROOT,
-          "pair %d: postroom %.0f mails/s, naive %.0f mails/s, ratio %.2f%n",
+          "pair %d: postroom %.0f mails/s (CPU µs/mail: JVM %.0f, PostgreSQL %.0f),"
+              + " naive %.0f mails/s (JVM %.0f, PostgreSQL %.0f), ratio %.2f%n",
           p + 1,
           postroom[p],
+          cpu[0][p],
+          cpu[1][p],
           naive[p],
+          cpu[2][p],
+          cpu[3][p],
           ratio[p]);
+    }
+    if (postmasterPid > 0) {
+      statementReport();
     }
     String what = String.format(Locale.ROOT, "drain %,d mails (1 recipient, 2 KiB)", mails);
     row(what + ", `postroom run --until-idle` (1 dispatcher, defaults)", postroom, "mails/s");
@@ -174,6 +249,12 @@ public final class Benchmark {
         what + ", naive hand-written dispatcher (16 threads, SKIP LOCKED 100, Angus Mail)",
         naive,
         "mails/s");
+    row(what + ", Postroom: JVM CPU per mail", cpu[0], "µs");
+    row(what + ", naive: JVM CPU per mail", cpu[2], "µs");
+    if (postmasterPid > 0) {
+      row(what + ", Postroom: PostgreSQL CPU per mail", cpu[1], "µs");
+      row(what + ", naive: PostgreSQL CPU per mail", cpu[3], "µs");
+    }
     double[] v = ratio.clone();
     java.util.Arrays.sort(v);
     line(

@@ -140,6 +140,11 @@ public final class PgCluster implements AutoCloseable {
         .strip();
   }
 
+  /** The postmaster's process id, from {@code postmaster.pid}. */
+  public long postmasterPid() throws IOException {
+    return Long.parseLong(Files.readAllLines(data().resolve("postmaster.pid")).get(0).strip());
+  }
+
   public String jdbcUrl(String database) {
     return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres";
   }
