@@ -25,11 +25,13 @@ public final class PgCluster implements AutoCloseable {
 
   private final Path dir;
   private final int port;
+  private final String superuserPassword;
   private boolean running;
 
-  private PgCluster(Path dir, int port) {
+  private PgCluster(Path dir, int port, String superuserPassword) {
     this.dir = dir;
     this.port = port;
+    this.superuserPassword = superuserPassword;
   }
 
   /** Why clusters cannot be made here, or empty where they can. */
@@ -46,7 +48,7 @@ public final class PgCluster implements AutoCloseable {
   /** A new primary: trust authentication on loopback, streaming replication enabled. */
   public static PgCluster initPrimary(Path parent, String name, List<String> settings)
       throws IOException, InterruptedException {
-    PgCluster cluster = new PgCluster(ownedDirectory(parent, name), freePort());
+    PgCluster cluster = new PgCluster(ownedDirectory(parent, name), freePort(), null);
     cluster.run(
         "initdb", "-D", cluster.data().toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8");
     List<String> conf = new ArrayList<>(cluster.baseSettings());
@@ -56,10 +58,40 @@ public final class PgCluster implements AutoCloseable {
     return cluster;
   }
 
+  /**
+   * A new cluster whose every login, local or TCP, needs a SCRAM-SHA-256 password, where a wrong
+   * password really fails (the machine's own server trusts loopback). The superuser {@code
+   * postgres} logs in with {@code superuserPassword}.
+   */
+  public static PgCluster initWithPasswords(Path parent, String name, String superuserPassword)
+      throws IOException, InterruptedException {
+    PgCluster cluster =
+        new PgCluster(ownedDirectory(parent, name), freePort(), superuserPassword);
+    Path pwfile = cluster.dir.resolve("pwfile");
+    Files.writeString(pwfile, superuserPassword + "\n");
+    if (isRoot()) {
+      Files.setOwner(pwfile, postgresUser(pwfile));
+    }
+    cluster.run(
+        "initdb",
+        "-D",
+        cluster.data().toString(),
+        "-U",
+        "postgres",
+        "--pwfile=" + pwfile,
+        "--auth-host=scram-sha-256",
+        "--auth-local=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--no-sync");
+    cluster.appendConf(cluster.baseSettings());
+    return cluster;
+  }
+
   /** A streaming replica of {@code primary} (which must be running), not yet started. */
   public static PgCluster replicaOf(PgCluster primary, Path parent, String name)
       throws IOException, InterruptedException {
-    PgCluster cluster = new PgCluster(ownedDirectory(parent, name), freePort());
+    PgCluster cluster = new PgCluster(ownedDirectory(parent, name), freePort(), null);
     cluster.run(
         "pg_basebackup",
         "-h",
@@ -145,8 +177,16 @@ public final class PgCluster implements AutoCloseable {
     return Long.parseLong(Files.readAllLines(data().resolve("postmaster.pid")).get(0).strip());
   }
 
+  /** A JDBC URL that logs in as the superuser (with its password where the cluster needs one). */
   public String jdbcUrl(String database) {
-    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres";
+    return url(database)
+        + "?user=postgres"
+        + (superuserPassword == null ? "" : "&password=" + superuserPassword);
+  }
+
+  /** A JDBC URL of a database without any credentials. */
+  public String url(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
   }
 
   public String log() throws IOException {
@@ -235,12 +275,14 @@ public final class PgCluster implements AutoCloseable {
   private static Path ownedDirectory(Path parent, String name) throws IOException {
     Path dir = Files.createDirectories(parent.resolve(name));
     if (isRoot()) {
-      UserPrincipal postgres =
-          dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
-      Files.setOwner(parent, postgres);
-      Files.setOwner(dir, postgres);
+      Files.setOwner(parent, postgresUser(dir));
+      Files.setOwner(dir, postgresUser(dir));
     }
     return dir;
+  }
+
+  private static UserPrincipal postgresUser(Path any) throws IOException {
+    return any.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
   }
 
   private static int freePort() throws IOException {

@@ -49,7 +49,7 @@ class StatusPageBrowserTest {
             + " and "
             + CHROMEDRIVER);
     Assumptions.assumeTrue(
-        ScramCluster.available(), "PostgreSQL 15 binaries not found in " + ScramCluster.BIN);
+        ScramCluster.unavailable().isEmpty(), () -> ScramCluster.unavailable().orElse(""));
     fixture = StatusFixture.start();
     server = WebServer.start(fixture.webConfig(Duration.ofMinutes(30)), Clock.systemUTC());
     ChromeOptions options = new ChromeOptions();

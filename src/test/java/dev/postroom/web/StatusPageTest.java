@@ -31,7 +31,7 @@ class StatusPageTest {
   @BeforeAll
   static void start() throws Exception {
     Assumptions.assumeTrue(
-        ScramCluster.available(), "PostgreSQL 15 binaries not found in " + ScramCluster.BIN);
+        ScramCluster.unavailable().isEmpty(), () -> ScramCluster.unavailable().orElse(""));
     fixture = StatusFixture.start();
     clock = new ManualClock();
     server = WebServer.start(fixture.webConfig(TIMEOUT), clock);
