@@ -110,7 +110,7 @@ class ClusterTest {
                 "-cp",
                 System.getProperty("java.class.path"),
                 DispatcherProcess.class.getName(),
-                db.url(),
+                db.urlAs("mail_dispatcher"),
                 "victim",
                 "8")
             .redirectErrorStream(true)
@@ -177,7 +177,7 @@ class ClusterTest {
     mail.configure("lease_duration", "5 seconds");
     enqueue(400, "outage");
     smtp.endOfDataDelay(Duration.ofMillis(5));
-    String url = db.url() + "&ApplicationName=outage-victim";
+    String url = db.urlAs("mail_dispatcher") + "&ApplicationName=outage-victim";
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setMaximumPoolSize(8);

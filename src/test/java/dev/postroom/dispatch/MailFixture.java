@@ -158,10 +158,11 @@ final class MailFixture {
     return dispatcher(DispatcherConfig.defaults(name), clock);
   }
 
+  /** A dispatcher connecting as a login of {@code mail_dispatcher}, as in production. */
   Dispatcher dispatcher(DispatcherConfig config, java.time.Clock clock) {
     return new Dispatcher(
-        db.dataSource(),
-        db::connect,
+        db.dataSourceAs("mail_dispatcher"),
+        () -> db.connectAs("mail_dispatcher"),
         config,
         new SimpleMeterRegistry(),
         clock,
