@@ -9,8 +9,10 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * protocol error; never one with bytes waiting that nobody asked for (an asynchronous 421 or a
  * desynchronised server, research C10); never one older than {@code maxAge}; and one idle longer
  * than {@code maxIdle} is closed rather than probed, since servers drop idle sessions silently.
- * Sessions idle for more than a second get an RSET probe first.
+ * Sessions idle for more than a second get an RSET probe first. Idle sessions are also closed (with
+ * QUIT) as soon as they have been idle for {@code maxIdle}, by a shared timer, so that no session
+ * holds a server process until the server's own timeout.
  *
  * <p>A {@link SessionGate} may stand before every new session (limits shared with other processes);
  * what it admits is closed when that session is closed.
@@ -29,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class SmtpPool implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpPool.class);
   static final Duration PROBE_AFTER = Duration.ofSeconds(1);
+  private static final ScheduledThreadPoolExecutor SWEEPER = sweeper();
 
   private final SmtpEndpoint endpoint;
   private final SmtpSettings settings;
@@ -39,6 +44,7 @@ public final class SmtpPool implements AutoCloseable {
   private final Deque<Idle> idle = new ArrayDeque<>();
   private final Map<SmtpConnection, Instant> openedAt = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private final AtomicBoolean sweepScheduled = new AtomicBoolean();
 
   private final SessionGate gate;
   private final Map<SmtpConnection, SessionGate.Admission> admitted = new ConcurrentHashMap<>();
@@ -176,9 +182,57 @@ public final class SmtpPool implements AutoCloseable {
       synchronized (idle) {
         idle.push(new Idle(connection, clock.instant()));
       }
+      scheduleSweep();
     } finally {
       permits.release();
     }
+  }
+
+  /** Makes sure one sweep is pending for when the oldest idle session reaches {@code maxIdle}. */
+  private void scheduleSweep() {
+    if (closed || !sweepScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    Instant oldest;
+    synchronized (idle) {
+      Idle last = idle.peekLast();
+      oldest = last == null ? null : last.since();
+    }
+    if (oldest == null) {
+      sweepScheduled.set(false);
+      return;
+    }
+    long delay =
+        Math.max(10, Duration.between(clock.instant(), oldest.plus(maxIdle)).toMillis() + 1);
+    SWEEPER.schedule(
+        () -> Thread.ofVirtual().name("postroom-smtp-idle-close").start(this::sweep),
+        delay,
+        TimeUnit.MILLISECONDS);
+  }
+
+  private void sweep() {
+    try {
+      int n = closeIdle(maxIdle);
+      if (n > 0) {
+        LOG.debug("closed {} session(s) to {} idle for more than {}", n, endpoint, maxIdle);
+      }
+    } finally {
+      sweepScheduled.set(false);
+      scheduleSweep();
+    }
+  }
+
+  private static ScheduledThreadPoolExecutor sweeper() {
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "postroom-smtp-idle-timer");
+              t.setDaemon(true);
+              return t;
+            });
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
   }
 
   private SmtpConnection takeIdle() {

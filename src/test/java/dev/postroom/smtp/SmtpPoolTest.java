@@ -258,4 +258,25 @@ class SmtpPoolTest {
       assertThat(tls.sessions()).hasSize(2);
     }
   }
+
+  @Test
+  void anIdleSessionIsClosedWithQuitOnceItsIdleTimeIsUpWithoutAnotherBorrow() throws Exception {
+    try (SmtpPool shortIdle =
+        new SmtpPool(
+            Smtp.plain(server),
+            Smtp.settings(),
+            2,
+            Duration.ofMillis(300),
+            Duration.ofMinutes(10))) {
+      SmtpConnection c = shortIdle.borrow(WAIT);
+      assertThat(c.send(to("a@example.org"), hello()).allDelivered()).isTrue();
+      shortIdle.release(c);
+
+      assertThat(server.session().awaitEnd(10_000))
+          .as("the server saw the session end without the pool being used again")
+          .isTrue();
+      assertThat(server.session().commands()).last().isEqualTo("QUIT");
+      assertThat(c.isReusable()).isFalse();
+    }
+  }
 }
