@@ -20,6 +20,7 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.WebDriverWait;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -181,6 +182,12 @@ class StatusPageBrowserTest {
     browser.findElement(By.id("user")).sendKeys(role);
     browser.findElement(By.id("password")).sendKeys(password);
     browser.findElement(By.id("login")).click();
+    // The click only starts the form's POST: wait for its answer before the next navigation, or
+    // that navigation may overtake the login and land on the login page.
+    new WebDriverWait(browser, Duration.ofSeconds(20))
+        .until(
+            d -> !d.findElements(By.id("logout")).isEmpty()
+                || !d.findElements(By.id("login-error")).isEmpty());
   }
 
   private void open(String path) {
