@@ -58,15 +58,24 @@ public final class AccountSmtp {
     }
   }
 
-  /** A pool for a relay account: at most its {@code max_connections} sessions. */
-  static SmtpPool relayPool(DeliveryAccount account, SmtpSettings settings) {
+  /**
+   * A pool for a relay account: at most its {@code max_connections} sessions in this process, each
+   * new one admitted by {@code gate} (the limit shared by all dispatchers).
+   */
+  static SmtpPool relayPool(
+      DeliveryAccount account, SmtpSettings settings, SmtpPool.SessionGate gate) {
     return new SmtpPool(
-        endpoint(account), settings, account.maxConnections(), POOL_MAX_IDLE, POOL_MAX_AGE);
+        endpoint(account), settings, account.maxConnections(), POOL_MAX_IDLE, POOL_MAX_AGE, gate);
   }
 
   /** A pool for one address of an MX host. */
-  static SmtpPool mxPool(DeliveryAccount account, SmtpEndpoint endpoint, SmtpSettings settings) {
-    return new SmtpPool(endpoint, settings, account.maxConnections(), MX_MAX_IDLE, POOL_MAX_AGE);
+  static SmtpPool mxPool(
+      DeliveryAccount account,
+      SmtpEndpoint endpoint,
+      SmtpSettings settings,
+      SmtpPool.SessionGate gate) {
+    return new SmtpPool(
+        endpoint, settings, account.maxConnections(), MX_MAX_IDLE, POOL_MAX_AGE, gate);
   }
 
   static TlsMode tlsMode(DeliveryAccount account) {

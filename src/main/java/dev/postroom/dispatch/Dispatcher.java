@@ -42,12 +42,20 @@ public final class Dispatcher implements AutoCloseable {
   static final Duration REFRESH_EVERY = Duration.ofSeconds(30);
   static final Duration RECOVER_EVERY = Duration.ofSeconds(10);
 
+  /**
+   * A session idle this long is closed, so that its slot of a limit shared by all dispatchers goes
+   * to a dispatcher that has mail for that account or destination.
+   */
+  static final Duration SHARED_IDLE = Duration.ofSeconds(2);
+
   private final DispatcherConfig config;
   private final ConnectionFactory listenConnections;
   private final Clock clock;
   private final RandomGenerator random;
   private final ClaimStore claims;
   private final DeliveryStore store;
+  private final SharedLimits limits;
+  private volatile DestinationPolicies policies = DestinationPolicies.NONE;
   private final AccountRoutes routes;
   private final DispatchMetrics metrics;
   private final Wakeup wakeup = new Wakeup();
@@ -94,7 +102,9 @@ public final class Dispatcher implements AutoCloseable {
             new DkimSigner(new DkimKeys(jdbi, clock), clock), new UnsubscribeLinks(jdbi, clock));
     this.claims = new ClaimStore(jdbi);
     this.store = new DeliveryStore(jdbi, config.name());
-    this.routes = new AccountRoutes(clock);
+    // the shared limits keep real time: they are compared with other processes through the database
+    this.limits = new SharedLimits(jdbi, config.name(), Clock.systemUTC(), this::leaseDuration);
+    this.routes = new AccountRoutes(limits);
     this.metrics = new DispatchMetrics(registry, config.name());
     this.capacity = new Semaphore(config.concurrency());
     this.refillThreshold = Math.max(1, Math.min(config.batchSize(), config.concurrency()) / 4);
@@ -108,7 +118,16 @@ public final class Dispatcher implements AutoCloseable {
     writer = new RecordWriter(store, metrics, 2, config.name());
     delivery =
         new MailDelivery(
-            store, writer, routes, messages, () -> settings, () -> retryPolicy, clock, metrics);
+            store,
+            writer,
+            routes,
+            messages,
+            () -> settings,
+            () -> retryPolicy,
+            clock,
+            metrics,
+            limits,
+            () -> policies);
     wakeup.listen(listenConnections, config.name());
     claimer = Thread.ofPlatform().name("postroom-claim-" + config.name()).start(this::claimLoop);
     maintenance =
@@ -153,6 +172,12 @@ public final class Dispatcher implements AutoCloseable {
     retryPolicy = settings.retryPolicy(random);
     routes.timeouts(settings.smtpTimeouts());
     routes.refresh(store.accountsByProfile());
+    policies = limits.policies();
+  }
+
+  private Duration leaseDuration() {
+    DispatchSettings s = settings;
+    return s == null ? DispatchSettings.MIN_LEASE : s.leaseDuration();
   }
 
   private void claimLoop() {
@@ -296,6 +321,8 @@ public final class Dispatcher implements AutoCloseable {
     while (!stopping) {
       try {
         Thread.sleep(1_000);
+        limits.maintain();
+        routes.closeIdle(SHARED_IDLE);
         Duration lease = settings.leaseDuration();
         Instant now = clock.instant();
         if (Duration.between(lastExtension, now).compareTo(lease.dividedBy(3)) >= 0) {
@@ -366,6 +393,7 @@ public final class Dispatcher implements AutoCloseable {
       maintenance.interrupt();
       wakeup.close();
       routes.close();
+      limits.close();
       DispatchCounts c = counts();
       log.info(
           "dispatcher {} stopped: {} delivered, {} deferred, {} failed",

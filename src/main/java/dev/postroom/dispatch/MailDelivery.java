@@ -58,7 +58,9 @@ final class MailDelivery {
       Supplier<DispatchSettings> settings,
       Supplier<RetryPolicy> retryPolicy,
       Clock clock,
-      DispatchMetrics metrics) {
+      DispatchMetrics metrics,
+      SharedLimits limits,
+      Supplier<DestinationPolicies> policies) {
     this.store = store;
     this.writer = writer;
     this.routes = routes;
@@ -68,8 +70,8 @@ final class MailDelivery {
     this.clock = clock;
     this.metrics = metrics;
     SmtpExchange exchange = new SmtpExchange(metrics, clock);
-    this.relay = new RelayTransport(exchange, routes);
-    this.mx = new MxTransport(exchange, routes, settings, clock);
+    this.relay = new RelayTransport(exchange, routes, limits, policies);
+    this.mx = new MxTransport(exchange, routes, settings, limits, policies);
   }
 
   void deliver(

@@ -15,30 +15,28 @@ import dev.postroom.smtp.MessageContent;
 import dev.postroom.smtp.Reply;
 import dev.postroom.smtp.SmtpException;
 import java.net.InetAddress;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
  * Direct delivery (RFC 5321 §5): recipients grouped by domain, each domain's MX hosts tried in
  * order, every address of a host before the next host. A connection-level failure moves on to the
  * next address; a reply about a recipient does not. 521/556 mean the host takes no mail: permanent.
- * A domain that throttles (421, 4.7.x) is paused for a while for every mail of this dispatcher.
+ *
+ * <p>Shaping: each domain falls under a destination scope ({@link DestinationPolicies}); a session
+ * needs a slot of the account and of the destination, a transaction a token of each that has a
+ * rate, and a destination that throttles (see {@link Throttling}) is paused for every dispatcher.
  */
 final class MxTransport {
-  static final Duration THROTTLE_PAUSE = Duration.ofMinutes(1);
-
   private final SmtpExchange exchange;
   private final AccountRoutes routes;
   private final Supplier<DispatchSettings> settings;
-  private final Clock clock;
-  private final Map<String, Instant> pausedUntil = new ConcurrentHashMap<>();
+  private final SharedLimits limits;
+  private final Supplier<DestinationPolicies> policies;
   private volatile MxResolver resolver;
   private volatile MxSettings resolverSettings;
 
@@ -46,11 +44,13 @@ final class MxTransport {
       SmtpExchange exchange,
       AccountRoutes routes,
       Supplier<DispatchSettings> settings,
-      Clock clock) {
+      SharedLimits limits,
+      Supplier<DestinationPolicies> policies) {
     this.exchange = exchange;
     this.routes = routes;
     this.settings = settings;
-    this.clock = clock;
+    this.limits = limits;
+    this.policies = policies;
   }
 
   Delivery send(
@@ -93,13 +93,13 @@ final class MxTransport {
           "connect",
           null);
     }
-    Instant paused = pausedUntil.get(domain);
-    if (paused != null && clock.instant().isBefore(paused)) {
+    SharedLimits.Scope destination = policies.get().scopeFor(domain);
+    Instant paused = limits.pausedUntil(destination.key());
+    if (paused != null) {
       return Delivery.all(
           group,
           RecipientStatus.DEFERRED,
-          Reply.local(
-              451, "4.7.0", "domain " + domain + " is paused after throttling until " + paused),
+          new SharedLimits.Admission.Paused(destination.key(), paused).reply(Instant.now()),
           "connect",
           null);
     }
@@ -143,14 +143,29 @@ final class MxTransport {
               Reply.local(451, "4.4.3", "DNS lookup of " + domain + " failed: " + t.reason()),
               "connect",
               null);
-      case MxRoute.Hosts hosts ->
-          tryHosts(account, domain, hosts.hosts(), group, reversePath, content);
+      case MxRoute.Hosts hosts -> {
+        var admission =
+            limits.beforeTransaction(
+                List.of(AccountRoutes.scope(account), destination),
+                List.of(),
+                SmtpExchange.BORROW_WAIT);
+        yield switch (admission) {
+          case SharedLimits.Admission.Admitted a ->
+              tryHosts(account, domain, destination, hosts.hosts(), group, reversePath, content);
+          case SharedLimits.Admission.Paused p ->
+              Delivery.all(
+                  group, RecipientStatus.DEFERRED, p.reply(Instant.now()), "connect", null);
+          case SharedLimits.Admission.Busy b ->
+              Delivery.all(group, RecipientStatus.DEFERRED, b.reply(), "connect", null);
+        };
+      }
     };
   }
 
   private Delivery tryHosts(
       DeliveryAccount account,
       String domain,
+      SharedLimits.Scope destination,
       List<MxHost> hosts,
       List<DeliveryRecipient> group,
       String reversePath,
@@ -165,9 +180,10 @@ final class MxTransport {
     for (MxHost host : hosts) {
       for (InetAddress address : host.addresses()) {
         lastHost = host.name() + " [" + address.getHostAddress() + "]";
+        Instant started = Instant.now();
         SmtpExchange.Result result =
             exchange.run(
-                routes.mxPool(account, host.name(), address, port),
+                routes.mxPool(account, destination, host.name(), address, port),
                 account.name(),
                 remaining,
                 MxTransport::envelopeAddress,
@@ -179,16 +195,40 @@ final class MxTransport {
             remaining = without(remaining, refused);
             lastFailure = e;
             lastCut = null;
+            if (Throttling.isThrottling(e.reply())) {
+              // the pool's gate paused the destination before giving the slot back
+              return decided
+                  .plus(
+                      Delivery.all(
+                          remaining, RecipientStatus.DEFERRED, e.reply(), "connect", lastHost))
+                  .withEvent(
+                      Throttling.event(
+                          account.name(),
+                          lastHost,
+                          e.reply(),
+                          destination.key(),
+                          limits.pausedUntil(destination.key())));
+            }
             if (e.reply() != null && RelayTransport.takesNoMail(e.reply())) {
               return decided.plus(
                   Delivery.all(remaining, RecipientStatus.FAILED, e.reply(), "connect", lastHost));
             }
           }
-          case SmtpExchange.Result.Sent(Delivery d, Reply failure) -> {
+          case SmtpExchange.Result.Sent(Delivery d, Reply failure, Instant opened) -> {
             Delivery kept = new Delivery(d.results(), List.of(), d.events());
-            if (failure != null && isThrottling(failure)) {
-              pausedUntil.put(domain, clock.instant().plus(THROTTLE_PAUSE));
-              return decided.plus(kept);
+            if (opened != null
+                && d.results().stream().anyMatch(r -> r.status() == RecipientStatus.DELIVERED)) {
+              limits.succeeded(
+                  List.of(AccountRoutes.scope(account).key(), destination.key()), started, opened);
+            }
+            Reply throttle = Throttling.in(d, failure);
+            if (throttle != null) {
+              Instant until = limits.throttled(destination.key(), false, throttle);
+              return decided
+                  .plus(kept)
+                  .withEvent(
+                      Throttling.event(
+                          account.name(), lastHost, throttle, destination.key(), until));
             }
             // cut-off recipients get the next host's result, or keep this one's
             List<RecipientResult> cut =
@@ -240,13 +280,6 @@ final class MxTransport {
       return address;
     }
     return address.substring(0, at + 1) + Idn.toAscii(address.substring(at + 1));
-  }
-
-  static boolean isThrottling(Reply reply) {
-    return reply.code() == 421
-        || (reply.enhanced() != null
-            && reply.enhanced().klass() == 4
-            && reply.enhanced().subject() == 7);
   }
 
   private MxResolver resolver() {

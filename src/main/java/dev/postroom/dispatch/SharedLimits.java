@@ -1,6 +1,9 @@
 package dev.postroom.dispatch;
 
 import dev.postroom.smtp.Reply;
+import dev.postroom.smtp.SmtpException;
+import dev.postroom.smtp.SmtpPool;
+import dev.postroom.smtp.Stage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -420,6 +423,48 @@ final class SharedLimits implements AutoCloseable {
         log.info("dispatcher {}: {} delivered again; its throttle pause ends", name, scope);
       }
     }
+  }
+
+  /**
+   * What stands before every new session of a pool: a slot in each scope of {@code limits} (waiting
+   * up to {@link SmtpExchange#BORROW_WAIT}), refused while one is paused; a session the server
+   * refuses with a throttling reply (421 greeting) pauses {@code throttleScope} before its slot is
+   * given back, so that no other dispatcher takes the slot and connects in between.
+   */
+  SmtpPool.SessionGate gate(List<Scope> limits, String throttleScope) {
+    return () ->
+        switch (openSession(limits, List.of(), SmtpExchange.BORROW_WAIT)) {
+          case Admission.Admitted(Ticket ticket) ->
+              new SmtpPool.SessionGate.Admission() {
+                @Override
+                public void openFailed(SmtpException e) {
+                  if (Throttling.isThrottling(e.reply())) {
+                    try {
+                      throttled(throttleScope, true, e.reply());
+                    } catch (JdbiException dbDown) {
+                      log.warn(
+                          "dispatcher {}: could not record the throttle of {}: {}",
+                          name,
+                          throttleScope,
+                          DatabaseRetry.rootMessage(dbDown));
+                    }
+                  }
+                }
+
+                @Override
+                public void close() {
+                  ticket.close();
+                }
+              };
+          case Admission.Paused p -> {
+            Reply reply = p.reply(clock.instant());
+            throw new SmtpException(
+                SmtpException.Kind.POLICY, Stage.CONNECT, reply, true, reply.text());
+          }
+          case Admission.Busy b ->
+              throw new SmtpException(
+                  SmtpException.Kind.TIMEOUT, Stage.CONNECT, b.reply(), true, b.reply().text());
+        };
   }
 
   /** The destination policies as they are now. */

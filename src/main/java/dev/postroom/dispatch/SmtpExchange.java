@@ -36,8 +36,12 @@ final class SmtpExchange {
     /** No connection could be had; nothing was sent. */
     record NoConnection(SmtpException cause, Delivery refused) implements Result {}
 
-    /** The transaction ran. */
-    record Sent(Delivery delivery, Reply connectionFailure) implements Result {}
+    /**
+     * The transaction ran, on a session opened at {@code sessionOpened} (wall-clock time, null when
+     * nothing was sent).
+     */
+    record Sent(Delivery delivery, Reply connectionFailure, Instant sessionOpened)
+        implements Result {}
   }
 
   private final DispatchMetrics metrics;
@@ -74,7 +78,7 @@ final class SmtpExchange {
     }
     Delivery refusedDelivery = new Delivery(refused, List.of(), List.of());
     if (byAddress.isEmpty()) {
-      return new Result.Sent(refusedDelivery, null);
+      return new Result.Sent(refusedDelivery, null, null);
     }
     List<String> envelopeRecipients =
         byAddress.values().stream().map(list -> envelopeAddress.apply(list.get(0))).toList();
@@ -85,6 +89,7 @@ final class SmtpExchange {
       return new Result.NoConnection(e, refusedDelivery);
     }
     Instant t0 = clock.instant();
+    Instant opened = pool.openedAt(connection);
     String remoteHost = connection.remoteHost();
     List<DeliveryEvent> events = new ArrayList<>();
     if (connection.isFresh()) {
@@ -132,7 +137,8 @@ final class SmtpExchange {
         }
       }
     }
-    return new Result.Sent(new Delivery(results, cutOff, events), result.connectionFailure());
+    return new Result.Sent(
+        new Delivery(results, cutOff, events), result.connectionFailure(), opened);
   }
 
   static String stageName(Enum<?> stage) {

@@ -21,7 +21,9 @@ public enum EventKind {
   /** The mail's lease ran out three times without a result; it failed. */
   POISONED,
   /** A delivery status notification could not be queued; the results stand. */
-  NOTIFICATION_FAILED;
+  NOTIFICATION_FAILED,
+  /** A throttling reply paused the account or destination for every dispatcher. */
+  THROTTLED;
 
   public String sql() {
     return name().toLowerCase(Locale.ROOT);

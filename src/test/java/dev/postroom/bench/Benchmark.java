@@ -33,6 +33,10 @@ public final class Benchmark {
   static final String BODY = "x".repeat(72) + "\n";
   static final String BODY_2K = BODY.repeat(27);
 
+  /** The benchmark's own database, dropped and created for every run (POSTROOM_BENCH_DATABASE). */
+  static final String DATABASE =
+      System.getenv().getOrDefault("POSTROOM_BENCH_DATABASE", "postroom_bench");
+
   private String server;
   private long postmasterPid;
   private final int port;
@@ -90,6 +94,14 @@ public final class Benchmark {
       b.postmasterPid = own.postmasterPid();
       b.line("Server: a cluster of the benchmark's own (fsync on), CPU time measured per mail.");
       b.line("");
+    }
+    if ("shaping".equals(a.get("only"))) {
+      b.shapingCost(mails);
+      b.write(a, fallbackSink);
+      if (own != null) {
+        own.close();
+      }
+      return;
     }
     int pairs = Integer.parseInt(a.getOrDefault("pairs", "5"));
     b.ratioConcurrency = Integer.parseInt(a.getOrDefault("concurrency", "0"));
@@ -289,10 +301,10 @@ public final class Benchmark {
   private String freshDatabase() throws Exception {
     try (Connection c = DriverManager.getConnection(server);
         Statement st = c.createStatement()) {
-      st.execute("DROP DATABASE IF EXISTS postroom_bench WITH (FORCE)");
-      st.execute("CREATE DATABASE postroom_bench");
+      st.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
+      st.execute("CREATE DATABASE " + DATABASE);
     }
-    String url = server.replaceFirst("/[^/?]+(\\?|$)", "/postroom_bench$1");
+    String url = server.replaceFirst("/[^/?]+(\\?|$)", "/" + DATABASE + "$1");
     try (HikariDataSource ds = pool(url, 2)) {
       Schema.migrate(ds);
       Jdbi.create(ds)
@@ -379,8 +391,37 @@ public final class Benchmark {
     return sessions * perSession / ((System.nanoTime() - t0) / 1e9);
   }
 
+  /**
+   * Issue 16: the cost of shaping shared by all dispatchers. The same drain with 2 dispatchers,
+   * without any rate limit or destination policy, and with a generous shared limit on the account
+   * and on the recipients' domain (far above what the sink takes, so that only the cost shows).
+   */
+  private void shapingCost(int mails) throws Exception {
+    drain(mails, 2, 1, 0, null, "no rate limit, no destination policy");
+    drain(
+        mails,
+        2,
+        1,
+        0,
+        "UPDATE mail.account SET rate_per_minute = 10000000, max_connections = 64;"
+            + " SELECT mail.add_destination_policy('example.com', 1000, 10000000)",
+        "shared limits: account 64 sessions / 10,000,000 a minute, example.com 1,000 sessions /"
+            + " 10,000,000 a minute");
+  }
+
   /** A backlog enqueued first, then drained by {@code dispatchers} until every mail is sent. */
   private void drain(int mails, int dispatchers, int recipients, int attachmentBytes)
+      throws Exception {
+    drain(mails, dispatchers, recipients, attachmentBytes, null, null);
+  }
+
+  private void drain(
+      int mails,
+      int dispatchers,
+      int recipients,
+      int attachmentBytes,
+      String setupSql,
+      String label)
       throws Exception {
     double[] rate = new double[runs];
     double[] writes = new double[runs];
@@ -389,6 +430,9 @@ public final class Benchmark {
     for (int r = 0; r < runs; r++) {
       String url = freshDatabase();
       try (HikariDataSource ds = pool(url, 8)) {
+        if (setupSql != null) {
+          Jdbi.create(ds).useHandle(h -> h.createScript(setupSql).execute());
+        }
         Jdbi.create(ds)
             .useHandle(h -> {
               String rcpts =
@@ -461,13 +505,14 @@ public final class Benchmark {
     }
     String what =
         String.format(
-            Locale.ROOT,
-            "drain %,d mails (%s%s), %d dispatcher%s",
-            mails,
-            recipients == 1 ? "1 recipient" : recipients + " recipients",
-            attachmentBytes > 0 ? ", " + attachmentBytes / 1024 + " KiB attachment" : ", 2 KiB",
-            dispatchers,
-            dispatchers == 1 ? "" : "s");
+                Locale.ROOT,
+                "drain %,d mails (%s%s), %d dispatcher%s",
+                mails,
+                recipients == 1 ? "1 recipient" : recipients + " recipients",
+                attachmentBytes > 0 ? ", " + attachmentBytes / 1024 + " KiB attachment" : ", 2 KiB",
+                dispatchers,
+                dispatchers == 1 ? "" : "s")
+            + (label == null ? "" : ", " + label);
     row(what, rate, "mails/s");
     if (recipients == 1 && attachmentBytes == 0) {
       row(what + ": rows inserted, updated or deleted per mail", writes, "");
