@@ -221,8 +221,9 @@ final class MxTransport {
               limits.succeeded(
                   List.of(AccountRoutes.scope(account).key(), destination.key()), started, opened);
             }
-            Reply throttle = Throttling.in(d, failure);
-            if (throttle != null) {
+            Throttling.Found found = Throttling.in(d, failure);
+            if (found != null) {
+              Reply throttle = found.reply();
               Instant until = limits.throttled(destination.key(), false, throttle);
               return decided
                   .plus(kept)

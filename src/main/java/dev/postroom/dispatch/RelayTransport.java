@@ -132,13 +132,24 @@ final class RelayTransport {
   private Delivery shaped(
       DeliveryAccount account, SharedLimits.Scope own, List<DeliveryRecipient> going, Sent sent) {
     Delivery d = sent.delivery();
-    Reply throttle = sent.throttle();
-    if (throttle != null) {
+    Throttling.Found found = sent.throttle();
+    if (found != null) {
+      // about one recipient: its destination throttles; about the session: the relay does
+      String scope =
+          found.recipientId() == null
+              ? own.key()
+              : going.stream()
+                  .filter(r -> r.id() == found.recipientId())
+                  .map(r -> policies.get().scopeFor(r.domain()).key())
+                  .findFirst()
+                  .orElse(own.key());
       Instant until =
           sent.alreadyRecorded()
-              ? limits.pausedUntil(own.key())
-              : limits.throttled(own.key(), false, throttle);
-      d = d.withEvent(Throttling.event(account.name(), account.host(), throttle, own.key(), until));
+              ? limits.pausedUntil(scope)
+              : limits.throttled(scope, false, found.reply());
+      d =
+          d.withEvent(
+              Throttling.event(account.name(), account.host(), found.reply(), scope, until));
     }
     if (sent.sessionOpened() != null
         && d.results().stream().anyMatch(r -> r.status() == RecipientStatus.DELIVERED)) {
@@ -152,7 +163,7 @@ final class RelayTransport {
   /** One exchange's delivery, with what shaping needs to know of it. */
   private record Sent(
       Delivery delivery,
-      Reply throttle,
+      Throttling.Found throttle,
       boolean alreadyRecorded,
       Instant started,
       Instant sessionOpened) {}
@@ -197,7 +208,11 @@ final class RelayTransport {
                         moveOn, account.name(), e.kind() + " at " + stage + ": " + e.getMessage()));
         // a throttling greeting was recorded by the pool's gate before the slot went back
         yield new Sent(
-            all, Throttling.isThrottling(e.reply()) ? e.reply() : null, true, started, null);
+            all,
+            Throttling.isThrottling(e.reply()) ? new Throttling.Found(e.reply(), null) : null,
+            true,
+            started,
+            null);
       }
       case SmtpExchange.Result.Sent(Delivery d, Reply failure, Instant opened) ->
           new Sent(

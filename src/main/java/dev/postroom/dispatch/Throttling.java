@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 /**
  * Whether a reply means the server is throttling us: 421 (service not available, closing), or a
  * transient 4.7.x / 4.3.2 / 4.2.1 whose text says so ("too many", "rate", "try again later",
- * "throttl"). A 4.7.x without such words (greylisting, policy) is an ordinary deferral.
+ * "throttl"). A 4.7.x without such words (policy) is an ordinary deferral, and so is greylisting
+ * whatever it says ("greylisted, try again later"): it passes on the next try.
  */
 final class Throttling {
   private static final Pattern WORDS =
@@ -25,13 +26,16 @@ final class Throttling {
 
   private Throttling() {}
 
+  /** A throttling reply, about one recipient ({@code recipientId}) or the session (null). */
+  record Found(Reply reply, Long recipientId) {}
+
   /**
    * The throttling reply of a transaction that ran: the connection failure that ended it, else a
    * server's deferral of a recipient; null when nothing throttled.
    */
-  static Reply in(Delivery delivery, Reply connectionFailure) {
+  static Found in(Delivery delivery, Reply connectionFailure) {
     if (isThrottling(connectionFailure)) {
-      return connectionFailure;
+      return new Found(connectionFailure, null);
     }
     for (RecipientResult r : delivery.results()) {
       if (r.status() == RecipientStatus.DEFERRED
@@ -45,7 +49,7 @@ final class Throttling {
                 List.of(r.replyText() == null ? "" : r.replyText()),
                 false);
         if (isThrottling(reply)) {
-          return reply;
+          return new Found(reply, r.stage().equals("rcpt") ? r.recipientId() : null);
         }
       }
     }
@@ -86,6 +90,7 @@ final class Throttling {
             && (e.subject() == 7
                 || (e.subject() == 3 && e.detail() == 2)
                 || (e.subject() == 2 && e.detail() == 1));
-    return code && WORDS.matcher(reply.text().toLowerCase(Locale.ROOT)).find();
+    String text = reply.text().toLowerCase(Locale.ROOT);
+    return code && WORDS.matcher(text).find() && !text.contains("greylist");
   }
 }

@@ -48,6 +48,10 @@ final class MailFixture {
       h.execute("DELETE FROM mail.profile_account");
       h.execute("DELETE FROM mail.profile");
       h.execute("DELETE FROM mail.account");
+      h.execute("DELETE FROM mail.destination_policy");
+      h.execute(
+          "TRUNCATE mail.shaping_slot, mail.shaping_bucket, mail.shaping_pause,"
+              + " mail.shaping_count");
       h.execute("UPDATE mail.setting SET value = NULL");
     });
   }

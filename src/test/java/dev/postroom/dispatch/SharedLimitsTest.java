@@ -389,6 +389,8 @@ class SharedLimitsTest {
     assertThat(Throttling.isThrottling(reply(452, "4.3.2", "throttled"))).isTrue();
     assertThat(Throttling.isThrottling(reply(451, "4.7.1", "greylisted, come back soon")))
         .isFalse();
+    assertThat(Throttling.isThrottling(reply(451, "4.7.1", "greylisted, try again later")))
+        .isFalse();
     assertThat(Throttling.isThrottling(reply(450, "4.2.2", "mailbox full, try again later")))
         .isFalse();
     assertThat(Throttling.isThrottling(reply(550, "5.7.1", "too many spam reports"))).isFalse();
