@@ -397,16 +397,22 @@ public final class Benchmark {
    * and on the recipients' domain (far above what the sink takes, so that only the cost shows).
    */
   private void shapingCost(int mails) throws Exception {
-    drain(mails, 2, 1, 0, null, "no rate limit, no destination policy");
     drain(
         mails,
         2,
         1,
         0,
-        "UPDATE mail.account SET rate_per_minute = 10000000, max_connections = 64;"
+        "UPDATE mail.account SET max_connections = 1000",
+        "account 1,000 sessions, no rate limit, no destination policy");
+    drain(
+        mails,
+        2,
+        1,
+        0,
+        "UPDATE mail.account SET rate_per_minute = 10000000, max_connections = 1000;"
             + " SELECT mail.add_destination_policy('example.com', 1000, 10000000)",
-        "shared limits: account 64 sessions / 10,000,000 a minute, example.com 1,000 sessions /"
-            + " 10,000,000 a minute");
+        "shared limits: account 1,000 sessions / 10,000,000 a minute, example.com 1,000 sessions"
+            + " / 10,000,000 a minute");
   }
 
   /** A backlog enqueued first, then drained by {@code dispatchers} until every mail is sent. */
