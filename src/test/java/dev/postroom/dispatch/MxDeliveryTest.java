@@ -142,4 +142,34 @@ class MxDeliveryTest {
     assertThat(mail.mail(id).status()).isEqualTo("partially_sent");
     assertThat(accepting.deliveriesTo("ann@example.test")).isEqualTo(1);
   }
+
+  @Test
+  void
+      withVerifiedTlsTheConnectionGoesToTheAddressDnsGaveAndTheCertificateIsCheckedAgainstTheMxName()
+          throws Exception {
+    // "localhost" is in the test certificate; DNS says it is 127.0.0.3, the system resolver says
+    // 127.0.0.1, where nothing listens on this port: only the address from the MX lookup works.
+    try (RecordingSmtpServer tls =
+        RecordingSmtpServer.start(
+            RecordingSmtpServer.options()
+                .listen(java.net.InetAddress.getByName("127.0.0.3"), 0)
+                .startTls(dev.postroom.smtp.testserver.TestCertificate.get().serverContext()))) {
+      mail.configure("mx_port", Integer.toString(tls.port()));
+      mail.jdbi.useHandle(h -> {
+        h.execute(
+            "SELECT mail.update_account('direct', tls => 'starttls_required', tls_verify => true,"
+                + " tls_ca_pem => ?)",
+            dev.postroom.smtp.testserver.TestCertificate.get().pem());
+      });
+      dns.mx("verified.test", 10, "localhost").a("localhost", "127.0.0.3");
+      long id = mail.send("ann@verified.test", "Verified MX");
+
+      drain();
+
+      Rcpt rcpt = mail.recipients(id).get(0);
+      assertThat(rcpt.status()).as("%s", rcpt).isEqualTo("delivered");
+      assertThat(rcpt.remoteHost()).contains("localhost").contains("127.0.0.3");
+      assertThat(tls.received()).hasSize(1);
+    }
+  }
 }
