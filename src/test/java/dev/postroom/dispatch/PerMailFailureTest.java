@@ -49,7 +49,11 @@ class PerMailFailureTest {
   @Test
   void anAddressSmtpCannotCarryFailsAloneAndTheGoodRecipientIsDeliveredOnce() throws Exception {
     mail.relay("main", "relay", smtp.port(), 1);
-    long id = mail.send("good@example.com; \"a b\"@example.com", "Odd address");
+    // mail.send refuses such a local part (MA002); a row from before that rule must still end
+    long id =
+        mail.sendWithLegacyAddress(
+            "good@example.com; odd@example.com", "Odd address", "odd@example.com",
+            "\"a b\"@example.com");
 
     drain();
     clock.advance(Duration.ofMinutes(10));
